@@ -1,0 +1,186 @@
+"""The ``workbench`` command (Typer). The only module that configures logging.
+
+Each command is a thin wrapper: it loads the settings, calls one function of the
+package and prints a short summary. Errors derived from
+:class:`workbench.errors.WorkbenchError` become a one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+
+from workbench.errors import WorkbenchError
+
+app = typer.Typer(
+    help="Product Insights Workbench: pull customer and market data, find themes, build quarterly reports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+themes_app = typer.Typer(help="Fit or update the theme model, and review registry changes.")
+app.add_typer(themes_app, name="themes")
+
+console = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="workbench.yaml to use (default: config/workbench.yaml)")
+]
+QuarterOpt = Annotated[
+    str | None,
+    typer.Option("--quarter", "-q", help="2026Q3, 2026-Q3 or Q3-2026 (default: last complete quarter in the data)"),
+]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
+        force=True,
+    )
+    for noisy in ("numba", "urllib3", "httpx", "sentence_transformers", "transformers", "matplotlib",
+                  "papermill", "traitlets", "asyncio", "filelock", "fsspec"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False) -> None:
+    """Runs before every command."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    _setup_logging(verbose)
+
+
+def _settings(config: Path | None):
+    from workbench.config import load_settings
+
+    return load_settings(config)
+
+
+@app.command()
+def demo(
+    config: ConfigOpt = None,
+    out: Annotated[Path | None, typer.Option(help="folder to write (default: data/demo)")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: demo_seed in workbench.yaml)")] = None,
+    scale: Annotated[float, typer.Option(help="size multiplier; 1.0 is the full demo company")] = 1.0,
+) -> None:
+    """Generate the embedded demo company (DuckDB warehouse, CSV/JSON exports and planted truth)."""
+    from workbench import demo as demo_mod
+
+    settings = _settings(config)
+    target = out or settings.paths.demo
+    summary = demo_mod.generate(target, seed=settings.demo_seed if seed is None else seed, scale=scale)
+    for table, rows in summary.items():
+        console.print(f"  {table:<16} {rows:>9,} rows")
+    console.print(f"[green]demo company written to {target}[/green]")
+
+
+@app.command()
+def pull(
+    config: ConfigOpt = None,
+    quarter: QuarterOpt = None,
+    all_: Annotated[bool, typer.Option("--all", help="pull every quarter the sources hold")] = False,
+) -> None:
+    """Snapshot every source, then normalise and validate into data/processed/."""
+    from workbench import pull as pull_mod
+
+    settings = _settings(config)
+    if not quarter and not all_:
+        raise WorkbenchError("say which data to pull: --quarter 2026Q3 or --all")
+    result = pull_mod.pull(settings, quarter=quarter, all_quarters=all_)
+    console.print(result.summary())
+
+
+@themes_app.callback(invoke_without_command=True)
+def themes(
+    ctx: typer.Context,
+    config: ConfigOpt = None,
+    quarter: QuarterOpt = None,
+) -> None:
+    """Fit or update themes over the window ending at the quarter; write assignments and metrics."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from workbench import themes as themes_mod
+
+    settings = _settings(config)
+    result = themes_mod.run(settings, quarter=quarter)
+    console.print(result.summary())
+
+
+@themes_app.command("review")
+def themes_review(
+    config: ConfigOpt = None,
+    accept: Annotated[bool, typer.Option("--accept", help="write the proposed registry to themes.yaml")] = False,
+) -> None:
+    """Show proposed registry changes (new candidate themes, label updates) as a diff."""
+    from workbench import registry
+
+    settings = _settings(config)
+    diff = registry.review(settings, accept=accept)
+    typer.echo(diff or "no changes proposed")
+
+
+@app.command()
+def report(
+    config: ConfigOpt = None,
+    quarter: QuarterOpt = None,
+    only: Annotated[list[str] | None, typer.Option(help="run only these notebooks (repeatable)")] = None,
+    skip_pull: Annotated[bool, typer.Option(help="reuse data/processed as it is")] = False,
+) -> None:
+    """Pull, find themes, run every report notebook and publish reports/<quarter>/."""
+    from workbench import report as report_mod
+
+    settings = _settings(config)
+    result = report_mod.build(settings, quarter=quarter, only=only, skip_pull=skip_pull)
+    console.print(result.summary())
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema() -> None:
+    """Print the canonical tables and their columns (the data dictionary)."""
+    from workbench.schemas import describe
+
+    frame = describe()
+    for table, rows in frame.groupby("table", sort=False):
+        typer.echo(f"\n{table}")
+        for row in rows.itertuples():
+            flag = "required" if row.required else "optional"
+            typer.echo(f"  {row.column:<14} {row.type:<9} {flag:<9} {row.description}")
+
+
+def run() -> None:
+    """Entry point with the one-line error policy."""
+    try:
+        app(standalone_mode=False)
+    except WorkbenchError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    run()
