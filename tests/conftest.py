@@ -35,8 +35,9 @@ def make_project(root: Path) -> Path:
     """A throwaway project: the repo's config and notebooks, empty data/ and reports/."""
     shutil.copytree(REPO / "config", root / "config")
     if (REPO / "notebooks").is_dir():
-        shutil.copytree(REPO / "notebooks", root / "notebooks",
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(
+            REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+        )
     (root / "data").mkdir()
     (root / "reports").mkdir()
     return root

@@ -36,7 +36,9 @@ ConfigOpt = Annotated[
 ]
 QuarterOpt = Annotated[
     str | None,
-    typer.Option("--quarter", "-q", help="2026Q3, 2026-Q3 or Q3-2026 (default: last complete quarter in the data)"),
+    typer.Option(
+        "--quarter", "-q", help="2026Q3, 2026-Q3 or Q3-2026 (default: last complete quarter in the data)"
+    ),
 ]
 
 
@@ -48,8 +50,19 @@ def _setup_logging(verbose: bool) -> None:
         handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
         force=True,
     )
-    for noisy in ("numba", "urllib3", "httpx", "sentence_transformers", "transformers", "matplotlib",
-                  "papermill", "traitlets", "asyncio", "filelock", "fsspec"):
+    for noisy in (
+        "numba",
+        "urllib3",
+        "httpx",
+        "sentence_transformers",
+        "transformers",
+        "matplotlib",
+        "papermill",
+        "traitlets",
+        "asyncio",
+        "filelock",
+        "fsspec",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -72,7 +85,9 @@ def _settings(config: Path | None):
 def demo(
     config: ConfigOpt = None,
     out: Annotated[Path | None, typer.Option(help="folder to write (default: data/demo)")] = None,
-    seed: Annotated[int | None, typer.Option(help="random seed (default: demo_seed in workbench.yaml)")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="random seed (default: demo_seed in workbench.yaml)")
+    ] = None,
     scale: Annotated[float, typer.Option(help="size multiplier; 1.0 is the full demo company")] = 1.0,
 ) -> None:
     """Generate the embedded demo company (DuckDB warehouse, CSV/JSON exports and planted truth)."""
@@ -99,7 +114,7 @@ def pull(
     if not quarter and not all_:
         raise WorkbenchError("say which data to pull: --quarter 2026Q3 or --all")
     result = pull_mod.pull(settings, quarter=quarter, all_quarters=all_)
-    console.print(result.summary())
+    console.print(result.summary(), markup=False, soft_wrap=True)
 
 
 @themes_app.callback(invoke_without_command=True)
@@ -121,7 +136,9 @@ def themes(
 @themes_app.command("review")
 def themes_review(
     config: ConfigOpt = None,
-    accept: Annotated[bool, typer.Option("--accept", help="write the proposed registry to themes.yaml")] = False,
+    accept: Annotated[
+        bool, typer.Option("--accept", help="write the proposed registry to themes.yaml")
+    ] = False,
 ) -> None:
     """Show proposed registry changes (new candidate themes, label updates) as a diff."""
     from workbench import registry
@@ -166,7 +183,7 @@ def run() -> None:
     try:
         app(standalone_mode=False)
     except WorkbenchError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("interrupted")

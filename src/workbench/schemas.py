@@ -78,15 +78,32 @@ TABLES: dict[str, Table] = {
             "feedback_id",
             "created_at",
             (
-                Col("feedback_id", "str", True, "unique id (prefixed per source)", nullable=False, unique=True),
-                Col("channel", "str", True, "support_ticket, nps, app_review, sales_call, churn_survey, ...",
-                    nullable=False),
+                Col(
+                    "feedback_id", "str", True, "unique id (prefixed per source)", nullable=False, unique=True
+                ),
+                Col(
+                    "channel",
+                    "str",
+                    True,
+                    "support_ticket, nps, app_review, sales_call, churn_survey, ...",
+                    nullable=False,
+                ),
                 Col("created_at", "datetime", True, "when it was written", nullable=False),
                 Col("text", "str", True, "the customer's words (untrusted)", nullable=False),
-                Col("rating", "float", False, "star rating 1-5 where the channel has one",
-                    checks=(pa.Check.in_range(0, 5),)),
-                Col("score", "float", False, "NPS 0-10 where the channel has one",
-                    checks=(pa.Check.in_range(0, 10),)),
+                Col(
+                    "rating",
+                    "float",
+                    False,
+                    "star rating 1-5 where the channel has one",
+                    checks=(pa.Check.in_range(0, 5),),
+                ),
+                Col(
+                    "score",
+                    "float",
+                    False,
+                    "NPS 0-10 where the channel has one",
+                    checks=(pa.Check.in_range(0, 10),),
+                ),
                 Col("account_id", "str", False, "account that wrote it, if known"),
                 Col("product_area", "str", False, "product area, if tagged"),
                 Col("app_version", "str", False, "app version, if known"),
@@ -101,12 +118,23 @@ TABLES: dict[str, Table] = {
                 Col("deal_id", "str", True, "unique opportunity id", nullable=False, unique=True),
                 Col("account_id", "str", False, "account; null for unmatched prospects"),
                 Col("stage", "str", True, "CRM stage as exported"),
-                Col("amount", "float", False, "deal value (won: booked; open/lost: expected)",
-                    checks=_non_negative),
+                Col(
+                    "amount",
+                    "float",
+                    False,
+                    "deal value (won: booked; open/lost: expected)",
+                    checks=_non_negative,
+                ),
                 Col("created_at", "datetime", True, "when the opportunity was opened", nullable=False),
                 Col("closed_at", "datetime", False, "when won or lost; null while open"),
-                Col("outcome", "str", True, "won, lost or open", nullable=False,
-                    checks=(pa.Check.isin(OUTCOMES),)),
+                Col(
+                    "outcome",
+                    "str",
+                    True,
+                    "won, lost or open",
+                    nullable=False,
+                    checks=(pa.Check.isin(OUTCOMES),),
+                ),
                 Col("loss_reason", "str", False, "reason given for a loss"),
                 Col("competitor", "str", False, "competitor named on the deal"),
                 Col("product", "str", False, "product or plan sold"),
@@ -122,7 +150,13 @@ TABLES: dict[str, Table] = {
                 Col("account_id", "str", True, "account", nullable=False),
                 Col("period", "datetime", True, "start of the period", nullable=False),
                 Col("feature", "str", True, "feature name", nullable=False),
-                Col("active_users", "float", False, "distinct active users in the period", checks=_non_negative),
+                Col(
+                    "active_users",
+                    "float",
+                    False,
+                    "distinct active users in the period",
+                    checks=_non_negative,
+                ),
                 Col("events", "float", False, "events in the period", checks=_non_negative),
             ),
         ),
@@ -190,8 +224,14 @@ def describe() -> pd.DataFrame:
     """One row per canonical column: the data dictionary."""
     return pd.DataFrame(
         [
-            {"table": t.name, "column": c.name, "type": c.dtype, "required": c.required,
-             "nullable": c.nullable, "description": c.doc}
+            {
+                "table": t.name,
+                "column": c.name,
+                "type": c.dtype,
+                "required": c.required,
+                "nullable": c.nullable,
+                "description": c.doc,
+            }
             for t in TABLES.values()
             for c in t.columns
         ]
