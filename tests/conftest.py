@@ -63,3 +63,49 @@ def themed_settings(demo_settings):
 
     themes.run(demo_settings, quarter=None)
     return demo_settings
+
+
+# Untrusted text planted in the report's copy of the project: it must render as inert text everywhere.
+HOSTILE_TEXT = (
+    "<script>window.__wbXss = 1; alert('xss')</script><img src=x onerror=\"window.__wbXss = 2\"> **md**"
+)
+REPORT_SECRET = "wb-session-secret-4d2f8e61"
+REPORT_DB_URL = "postgresql://analyst:pa55-wb-9c1d@db.internal:5432/crm"
+
+
+@pytest.fixture(scope="session")
+def demo_report(themed_settings, tmp_path_factory):
+    """The quarterly report of the themed demo, built once (``report.build(..., skip_pull=True)``).
+
+    It is built in a copy of the project so that other tests keep the untouched data: the copy gets
+    a hostile evidence quote for every theme and a hostile suffix on one theme label, and the build
+    runs with a secret and a credentialed database URL in the environment.
+    """
+    import pandas as pd
+
+    from workbench import report
+    from workbench.config import load_settings
+    from workbench.store import themes_path
+
+    root = tmp_path_factory.mktemp("report_project")
+    for part in ("config", "notebooks", "data/processed", "data/models"):
+        if (themed_settings.root / part).exists():
+            shutil.copytree(themed_settings.root / part, root / part)
+    settings = load_settings(root=root)
+    quotes = pd.read_parquet(themes_path(settings, "quotes"))
+    planted = quotes.drop_duplicates("theme_id").assign(quote=HOSTILE_TEXT, rank=0)
+    pd.concat([planted, quotes], ignore_index=True).to_parquet(themes_path(settings, "quotes"), index=False)
+    theme_table = pd.read_parquet(themes_path(settings, "themes"))
+    theme_table.loc[theme_table.index[0], "label"] = f"{theme_table['label'].iloc[0]} {HOSTILE_TEXT}"
+    theme_table.to_parquet(themes_path(settings, "themes"), index=False)
+    saved = {k: os.environ.get(k) for k in ("WORKBENCH_TEST_SECRET", "WORKBENCH_TEST_DB_URL")}
+    os.environ.update(WORKBENCH_TEST_SECRET=REPORT_SECRET, WORKBENCH_TEST_DB_URL=REPORT_DB_URL)
+    try:
+        result = report.build(settings, skip_pull=True)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return result

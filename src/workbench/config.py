@@ -343,6 +343,7 @@ class Settings(_Strict):
 
     # set by load(); not part of the YAML
     root: Path = Field(default_factory=Path.cwd, exclude=True)
+    config_path: Path | None = Field(None, exclude=True)  # the file read; report notebooks reload it
 
     @property
     def paths(self) -> Paths:
@@ -389,7 +390,7 @@ def load_settings(path: str | Path | None = None, root: Path | None = None) -> S
     if not isinstance(data, dict):
         raise ConfigError(f"{path.name}: expected a mapping at the top level")
     try:
-        return Settings.model_validate({**data, "root": Path(root).resolve()})
+        return Settings.model_validate({**data, "root": Path(root).resolve(), "config_path": path})
     except ValidationError as exc:
         raise _explain(path, exc) from None
 

@@ -1,0 +1,63 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+#   workbench:
+#     description: the quarter in two minutes - headline numbers and the 5-7 findings that matter
+#     title: Executive summary
+# ---
+
+# %% tags=["parameters"]
+quarter: str = ""  # reporting quarter, e.g. 2026Q3; blank means the last complete quarter in the data
+config: str = ""  # path to workbench.yaml; blank means the project's config/workbench.yaml
+output_dir: str = ""  # folder for charts/ and tables/; blank means reports/scratch/<quarter>/
+segment: str = ""  # only this customer segment (SMB, Mid-Market, Enterprise); blank means every account
+
+# %%
+from workbench import charts, insights
+from workbench import report_html as html
+from workbench.report_context import open_report
+from workbench.report_data import headline_kpis
+
+ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
+ctx.header("Executive summary", "What customers told us, how we sold and what we shipped this quarter.")
+
+# %% [markdown]
+# ## Headline numbers
+# Each number is compared with the previous quarter. Rates change in percentage points.
+
+# %%
+kpis = headline_kpis(ctx.table("feedback"), ctx.table("deals"), ctx.table("accounts"), ctx.quarter)
+ctx.save_table(kpis, "headline_kpis")
+html.kpi_cards(kpis)
+
+# %% [markdown]
+# ## What matters this quarter
+# Every finding below is computed from the data and passed a significance test where it states a
+# change; a change that did not is reported as "no significant change". Each links to its detail.
+
+# %%
+findings = ctx.insights()
+ctx.save_table(insights.insights_frame(findings), "executive_insights")
+html.insight_list(findings)
+
+# %% [markdown]
+# ## Where customers' attention goes
+# The themes raised by the accounts that hold the most revenue.
+
+# %%
+ctx.show(charts.theme_ranking(ctx.output("metrics"), ctx.output("themes"), ctx.q, ctx.palette), "exec_themes_by_arr")
+
+# %% [markdown]
+# ## Data coverage
+# What this report is built from: rows per source, rows rejected by validation, and the dates covered.
+
+# %%
+ctx.coverage()

@@ -1,0 +1,92 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+#   workbench:
+#     description: feature adoption, before and after what we shipped, the wins and who to thank, churn
+#     title: Product outcomes
+# ---
+
+# %% tags=["parameters"]
+quarter: str = ""  # reporting quarter, e.g. 2026Q3; blank means the last complete quarter in the data
+config: str = ""  # path to workbench.yaml; blank means the project's config/workbench.yaml
+output_dir: str = ""  # folder for charts/ and tables/; blank means reports/scratch/<quarter>/
+segment: str = ""  # only this customer segment (SMB, Mid-Market, Enterprise); blank means every account
+
+# %%
+from workbench import charts_outcomes, churn, outcomes
+from workbench import report_html as html
+from workbench.report_context import open_report
+
+ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
+accounts, feedback, usage = ctx.table("accounts"), ctx.table("feedback"), ctx.table("usage")
+assignments, themes = ctx.output("assignments"), ctx.output("themes")
+shipped = ctx.settings.shipped
+ctx.header("Product outcomes", "What we shipped, whether it moved adoption and customer pain, and who lost faith.")
+
+# %% [markdown]
+# ## Feature adoption
+# Share of active accounts using each feature per week; dashed lines mark what we shipped.
+
+# %%
+adoption = outcomes.feature_adoption(usage, accounts, freq="W", fy_start_month=ctx.fy)
+ctx.save_table(adoption, "feature_adoption")
+ctx.show(charts_outcomes.adoption_chart(adoption, [(str(i.shipped_on), i.name, i.feature or "") for i in shipped]), "feature_adoption")
+
+# %% [markdown]
+# ## Before and after each release
+# Equal windows before and after each ship date: adoption of its feature and the volume and tone
+# of the customer theme it was meant to improve.
+
+# %%
+results = outcomes.before_after_all(shipped, usage, assignments, feedback)
+ctx.save_table(results, "before_after")
+for item in shipped:
+    display(ctx.show(charts_outcomes.before_after_chart(results, item.name), f"before_after_{item.id}"))
+
+# %% [markdown]
+# <h2 id="wins">Wins</h2>
+#
+# Shipped items whose before/after shows a significant improvement, and the teams to thank.
+
+# %%
+wins = outcomes.wins(shipped, results, themes)
+ctx.save_table(wins, "wins")
+html.table(wins, {"item": "Shipped", "shipped_on": "On", "evidence": "What changed", "credit": "Thanks to"}, max_rows=10)
+
+# %% [markdown]
+# <h2 id="churn">Churn</h2>
+
+# %%
+rates = churn.churn_rates(accounts, by="segment", fy_start_month=ctx.fy)
+ctx.save_table(rates, "churn_rates")
+ctx.show(charts_outcomes.churn_chart(rates, ctx.q), "churn")
+
+# %%
+reasons = churn.churn_reasons(feedback, assignments, themes, accounts, quarters=[str(q) for q in ctx.quarter.window(4)])
+ctx.save_table(reasons, "churn_reasons")
+ctx.show(charts_outcomes.churn_reasons_chart(reasons, ctx.palette), "churn_reasons")
+
+# %% [markdown]
+# ## ARR at risk
+# Active accounts whose negative feedback rose this quarter, largest first.
+
+# %%
+at_risk = churn.arr_at_risk(feedback, assignments, accounts, ctx.q, themes, fy_start_month=ctx.fy)
+ctx.save_table(at_risk, "arr_at_risk")
+html.table(at_risk, {"name": "Account", "segment": "Segment", "arr": "ARR", "negative_now": "Negative items",
+                     "negative_prev": "Last quarter", "top_theme": "Main theme"},
+           {"arr": "$", "negative_now": "", "negative_prev": ""}, max_rows=15)
+
+# %% [markdown]
+# ## Data coverage
+
+# %%
+ctx.coverage()
