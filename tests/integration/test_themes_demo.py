@@ -1,0 +1,167 @@
+"""The theme engine on the full demo company: planted themes and planted facts are recovered.
+
+Uses the session fixture ``themed_settings`` (demo generated, pulled, ``themes.run`` for the
+latest complete quarter with the curated registry in config/themes.yaml). Pure discovery is
+measured by fitting again with an EMPTY registry, in memory (no files are overwritten).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import normalized_mutual_info_score
+
+from workbench import sales, themes
+from workbench.config import ShippedItem
+from workbench.embeddings import embedder_for
+from workbench.registry import Registry
+from workbench.store import load_output, load_table
+
+pytestmark = pytest.mark.slow
+
+NMI_TARGET = 0.7
+UNASSIGNED = "__unassigned__"
+
+
+@pytest.fixture(scope="module")
+def truth(themed_settings) -> pd.DataFrame:
+    return pd.read_parquet(themed_settings.paths.demo / "truth_labels.parquet")
+
+
+@pytest.fixture(scope="module")
+def facts(themed_settings) -> dict:
+    return json.loads((themed_settings.paths.demo / "planted_truth.json").read_text(encoding="utf-8"))[
+        "facts"
+    ]
+
+
+@pytest.fixture(scope="module")
+def assignments(themed_settings) -> pd.DataFrame:
+    return load_output("assignments", themed_settings)
+
+
+@pytest.fixture(scope="module")
+def theme_table(themed_settings) -> pd.DataFrame:
+    return load_output("themes", themed_settings)
+
+
+def nmi(assigned: pd.DataFrame, truth: pd.DataFrame) -> float:
+    """NMI over every labelled document; unassigned items count as one more label."""
+    joined = assigned.merge(
+        truth, on=["table", "record_id"], how="inner", validate="1:1", suffixes=("", "_truth")
+    )
+    assert len(joined) >= 0.99 * len(assigned)
+    return normalized_mutual_info_score(
+        joined["theme_id_truth"].astype(object).fillna(UNASSIGNED).to_numpy(),
+        joined["theme_id"].astype(object).fillna(UNASSIGNED).to_numpy(),
+    )
+
+
+def test_curated_registry_recovers_the_planted_themes(assignments, truth, theme_table):
+    score = nmi(assignments, truth)
+    print(f"\nNMI vs planted themes, curated registry: {score:.3f}")
+    assert score >= NMI_TARGET
+    registered = set(theme_table.loc[theme_table["status"] != "emerging", "theme_id"])
+    planted = set(truth["theme_id"].dropna())
+    assert planted <= registered  # every planted theme kept its registry id
+
+
+def test_pure_discovery_with_an_empty_registry_recovers_the_planted_themes(themed_settings, truth):
+    settings = themed_settings
+    docs = themes.documents(load_table("feedback", settings), load_table("deals", settings))
+    quarter = themes.report_quarter(load_table("feedback", settings), settings, None)
+    window = [str(q) for q in quarter.window(settings.themes.window_quarters)]
+    in_window = docs["quarter"].isin(window).to_numpy() & themes.has_text(docs)
+    embedder = embedder_for(settings)
+    fitted = themes.fit_themes(
+        docs[in_window].reset_index(drop=True), embedder, Registry(), settings, str(quarter), window
+    )
+    assigned = themes.assign_documents(docs, fitted.model, embedder, settings.themes.chunk_size)
+    assigned = assigned.assign(table=docs["table"].to_numpy(), record_id=docs["record_id"].to_numpy())
+
+    score = nmi(assigned, truth)
+    labels = fitted.themes.set_index("theme_id")["label"]
+    sizes = assigned["theme_id"].value_counts()
+    print(
+        f"\nNMI vs planted themes, empty registry (pure discovery): {score:.3f}; "
+        f"{fitted.n_clusters} clusters; labels: " + "; ".join(f"{labels[t]} ({n})" for t, n in sizes.items())
+    )
+    assert score >= NMI_TARGET
+    assert (fitted.themes["status"] == "emerging").all()
+    assert fitted.themes["label"].is_unique
+    assert not fitted.themes["label"].str.contains(",").any()  # phrases, not keyword lists
+    assert themes.unassigned_share(assigned) <= settings.themes.max_unassigned_share
+
+
+def test_outlier_reduction_leaves_at_most_the_configured_share_unassigned(themed_settings, assignments):
+    share = themes.unassigned_share(assignments)
+    print(f"\nunassigned share: {share:.1%}")
+    assert share <= themed_settings.themes.max_unassigned_share
+    assert themed_settings.themes.max_unassigned_share <= 0.10
+
+
+def test_planted_rising_theme_is_flagged_rising(themed_settings, facts):
+    rising = facts["rising"]
+    metrics = load_output("metrics", themed_settings)
+    row = metrics[
+        (metrics["quarter"] == rising["quarter"]) & (metrics["theme_id"] == rising["theme_id"])
+    ].iloc[0]
+    assert row["trend"] == "rising" and row["significant"]
+
+
+def test_planted_enterprise_theme_is_concentrated_in_enterprise(themed_settings, facts):
+    fact = facts["enterprise"]
+    splits = load_output("splits_segment", themed_settings)
+    lift = splits[splits["segment"] == fact["segment"]].groupby("theme_id")["concentration"].mean()
+    assert lift.idxmax() == fact["theme_id"]
+    assert lift[fact["theme_id"]] > 2
+
+
+def test_planted_competitor_theme_dominates_losses_to_that_competitor(
+    themed_settings, facts, assignments, theme_table
+):
+    fact = facts["competitor"]
+    settings = themed_settings
+    lost = sales.lost_deal_themes(
+        load_table("deals", settings),
+        assignments,
+        theme_table,
+        competitor=fact["competitor"],
+        competitors=load_table("competitors", settings),
+    )
+    assert lost.iloc[0]["theme_id"] == fact["theme_id"]
+    assert lost.iloc[0]["share_of_lost"] > 0.5
+
+
+def test_planted_improvement_shows_as_a_significant_drop_after_the_release(
+    themed_settings, facts, assignments
+):
+    from workbench import outcomes
+
+    fact = facts["improved"]
+    item = ShippedItem(
+        id=fact["id"],
+        name=fact["name"],
+        shipped_on=fact["shipped_on"],
+        feature=fact["feature"],
+        theme_id=fact["theme_id"],
+    )
+    result = outcomes.before_after(item, None, assignments, load_table("feedback", themed_settings))
+    share = result.set_index("metric").loc["theme_share"]
+    assert share["significant"] and share["after"] < share["before"]
+
+
+def test_themes_table_and_quotes_are_consistent(themed_settings, assignments, theme_table):
+    quotes = load_output("quotes", themed_settings)
+    visible = set(theme_table.loc[theme_table["status"] != "hidden", "theme_id"])
+    assert set(quotes["theme_id"]) <= visible
+    assert quotes.groupby("theme_id").size().min() >= 3
+    counts = assignments["theme_id"].value_counts()
+    assert (
+        theme_table.set_index("theme_id")["n_docs"]
+        <= counts.reindex(theme_table["theme_id"]).fillna(0).to_numpy()
+    ).all()
+    assert np.isfinite(assignments.loc[assignments["theme_id"].notna(), "similarity"]).all()
