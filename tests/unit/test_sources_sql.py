@@ -256,3 +256,20 @@ def test_scrub_removes_url_and_password():
     cleaned = scrub(message, SECRET_URL)
     assert SECRET not in cleaned and "db.internal.example" not in cleaned and "analyst" not in cleaned
     assert cleaned.startswith("login failed for ***")
+
+
+def test_sqlite_bounds_do_not_depend_on_the_global_datetime_adapter(tmp_path, sqlite_url, monkeypatch):
+    """jupytext (so any notebook) registers an ISO 'T' adapter for datetimes; the boundary must not move."""
+    monkeypatch.setenv("CRM_URL", sqlite_url)
+    key = (dt.datetime, sqlite3.PrepareProtocol)
+    previous = sqlite3.adapters.get(key)
+    sqlite3.register_adapter(dt.datetime, lambda value: value.isoformat())
+    try:
+        query = "SELECT id FROM tickets WHERE opened >= :start AND opened < :end ORDER BY id"
+        read = _read(_sql(query, url_env="CRM_URL"), tmp_path, ":memory:")
+    finally:
+        if previous is None:
+            sqlite3.adapters.pop(key, None)
+        else:
+            sqlite3.adapters[key] = previous
+    assert read.frame["id"].to_list() == ["t2", "t3"]

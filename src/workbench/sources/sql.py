@@ -135,7 +135,8 @@ def _query_sqlalchemy(source: SqlSource, env_name: str, root: Path, params: dict
     try:
         engine = sa.create_engine(url)
         with engine.connect() as conn:
-            result = conn.execute(sa.text(source.query), params)
+            bounds = _typed_bounds(sa, conn.dialect.name, params)
+            result = conn.execute(sa.text(source.query).bindparams(*bounds))
             columns = list(result.keys())
             rows = [tuple(r) for r in result.fetchall()]
     except Exception as exc:
@@ -150,6 +151,19 @@ def _query_sqlalchemy(source: SqlSource, env_name: str, root: Path, params: dict
     if not rows:
         return pl.DataFrame({c: pl.Series(c, [], dtype=pl.String) for c in columns})
     return pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None, strict=False)
+
+
+def _typed_bounds(sa, dialect: str, params: dict) -> list:
+    """Bind the quarter bounds with an explicit type, so the driver's global adapters don't decide.
+
+    Left untyped, a datetime is rendered by whatever sqlite3 adapter was registered last (importing
+    jupytext switches it from '2026-07-01 00:00:00' to '2026-07-01T00:00:00'), which silently moves
+    the quarter boundary in a notebook. SQLite has no datetime type and its own date functions use
+    'YYYY-MM-DD HH:MM:SS' text, so it gets that text; every other database gets a typed DateTime.
+    """
+    if dialect == "sqlite":
+        return [sa.bindparam(k, v.strftime("%Y-%m-%d %H:%M:%S"), type_=sa.String) for k, v in params.items()]
+    return [sa.bindparam(k, v, type_=sa.DateTime) for k, v in params.items()]
 
 
 def scrub(message: str, url: str) -> str:
