@@ -27,8 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import benchdoc  # bench/ is on sys.path when a benchmark runs as a script
+
 REPO = Path(__file__).resolve().parents[1]
-DOC = REPO / "docs" / "benchmarks.md"
 SECTION = "## Quarterly report"
 GOALS = {"cold": 360.0, "warm": 120.0}
 
@@ -116,15 +117,6 @@ def render_section(rows: list[tuple[str, float, str]], sizes: dict[str, int], ch
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) the Quarterly report section of docs/benchmarks.md."""
-    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    doc = pattern.sub(lambda _: text + "\n", doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + text
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -156,7 +148,7 @@ def main() -> None:
         section = render_section(rows, sizes, len(list((latest / "charts").glob("*.png"))))
     print(section)
     if not args.no_write:
-        write_section(section)
+        benchdoc.write_section(SECTION, section)
 
 
 if __name__ == "__main__":

@@ -65,18 +65,23 @@ def main() -> None:
 
     rng = np.random.default_rng(0)
     n_docs, n_themes = args.docs, 50
-    docs = pd.DataFrame({
-        "doc_id": [f"d{i}" for i in range(n_docs)],
-        "theme_id": [f"t{i % n_themes}" for i in range(n_docs)],
-        "text": [texts[i % len(texts)] for i in range(n_docs)],
-        "account_id": [f"a{i % 700}" for i in range(n_docs)],
-        "channel": [("ticket", "nps", "app_review", "sales_call")[i % 4] for i in range(n_docs)],
-        "quarter": "2026Q3",
-        "similarity": rng.random(n_docs),
-    })
+    docs = pd.DataFrame(
+        {
+            "doc_id": [f"d{i}" for i in range(n_docs)],
+            "theme_id": [f"t{i % n_themes}" for i in range(n_docs)],
+            "text": [texts[i % len(texts)] for i in range(n_docs)],
+            "account_id": [f"a{i % 700}" for i in range(n_docs)],
+            "channel": [("ticket", "nps", "app_review", "sales_call")[i % 4] for i in range(n_docs)],
+            "quarter": "2026Q3",
+            "similarity": rng.random(n_docs),
+        }
+    )
     emb = rng.standard_normal((n_docs, 384)).astype(np.float32)
-    timed(f"select_quotes ({n_themes} themes x 5, 384-d embeddings)", n_docs,
-          lambda: select_quotes(docs, emb, per_theme=5))
+    timed(
+        f"select_quotes ({n_themes} themes x 5, 384-d embeddings)",
+        n_docs,
+        lambda: select_quotes(docs, emb, per_theme=5),
+    )
 
 
 if __name__ == "__main__":

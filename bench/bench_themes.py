@@ -40,11 +40,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import benchdoc  # bench/ is on sys.path when a benchmark runs as a script
 import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-DOC = REPO / "docs" / "benchmarks.md"
 SECTION = "## Theme engine"
 WINDOW = ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
 GOALS = {100_000: (180, 60), 1_000_000: (1200, None)}  # cold, warm seconds
@@ -554,15 +554,6 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) the Theme engine section of docs/benchmarks.md; other sections stay."""
-    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    doc = pattern.sub(lambda _: text + "\n", doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + text
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -592,7 +583,7 @@ def main() -> None:
         section = render(json.loads(args.results.read_text()))
         print(section)
         if not args.no_write:
-            write_section(section)
+            benchdoc.write_section(SECTION, section)
         return
 
     started = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -649,7 +640,7 @@ def main() -> None:
     section = render(merged)
     print(section)
     if not args.no_write:
-        write_section(section)
+        benchdoc.write_section(SECTION, section)
 
 
 if __name__ == "__main__":

@@ -47,10 +47,26 @@ logger = logging.getLogger(__name__)
 INTENT_SHARES = ("goal", "blocker", "value", "request")
 NEGATIVE_BELOW = -0.05  # VADER's own threshold for a negative compound score
 METRIC_COLUMNS = [
-    "quarter", "theme_id", "volume", "share", "accounts", "arr_touched", "sentiment_mean",
-    "negative_share", "rating_mean", *(f"intent_{i}" for i in INTENT_SHARES), "prev_volume",
-    "prev_share", "change_pct", "p_value", "p_adjusted", "significant", "trend", "is_emerging",
-    "rank_by_volume", "rank_by_arr",
+    "quarter",
+    "theme_id",
+    "volume",
+    "share",
+    "accounts",
+    "arr_touched",
+    "sentiment_mean",
+    "negative_share",
+    "rating_mean",
+    *(f"intent_{i}" for i in INTENT_SHARES),
+    "prev_volume",
+    "prev_share",
+    "change_pct",
+    "p_value",
+    "p_adjusted",
+    "significant",
+    "trend",
+    "is_emerging",
+    "rank_by_volume",
+    "rank_by_arr",
 ]
 SPLIT_GROUPS = {"segment": "Unknown", "channel": "unknown"}  # group column -> label for missing values
 
@@ -102,29 +118,54 @@ def feedback_assignments(
         if col not in rows.columns:
             rows[col] = None
     rows = rows[["doc_id", "record_id", "quarter", "theme_id", "sentiment", "intent"]]
-    fb = feedback[[c for c in ("feedback_id", "channel", "account_id", "rating", "quarter")
-                   if c in feedback.columns]].rename(columns={"quarter": "_fb_quarter"})
+    fb = feedback[
+        [c for c in ("feedback_id", "channel", "account_id", "rating", "quarter") if c in feedback.columns]
+    ].rename(columns={"quarter": "_fb_quarter"})
     for col in ("channel", "account_id", "rating"):
         if col not in fb.columns:
             fb[col] = None
-    merged = _merge(rows, fb, "1:1", "assignments vs feedback", how="left",
-                    left_on="record_id", right_on="feedback_id", indicator="_found")
+    merged = _merge(
+        rows,
+        fb,
+        "1:1",
+        "assignments vs feedback",
+        how="left",
+        left_on="record_id",
+        right_on="feedback_id",
+        indicator="_found",
+    )
     unknown = int((merged["_found"] == "left_only").sum())
     if unknown:
-        logger.warning("%d feedback assignments refer to feedback ids that are not in the feedback table",
-                       unknown)
+        logger.warning(
+            "%d feedback assignments refer to feedback ids that are not in the feedback table", unknown
+        )
     if "_fb_quarter" in merged.columns:
         merged["quarter"] = merged["quarter"].fillna(merged["_fb_quarter"])
     acc = accounts[[c for c in ("account_id", "segment", "arr") if c in accounts.columns]]
     for col in ("segment", "arr"):
         if col not in acc.columns:
             acc = acc.assign(**{col: None})
-    merged = _merge(merged.drop(columns=["_found"]), acc, "m:1", "feedback vs accounts",
-                    how="left", on="account_id")
+    merged = _merge(
+        merged.drop(columns=["_found"]), acc, "m:1", "feedback vs accounts", how="left", on="account_id"
+    )
     hidden = _hidden_ids(themes)
     keep = merged["theme_id"].notna() & ~merged["theme_id"].isin(hidden)
-    out = merged.loc[keep, ["doc_id", "record_id", "quarter", "theme_id", "sentiment", "intent", "channel",
-                            "account_id", "rating", "segment", "arr"]]
+    out = merged.loc[
+        keep,
+        [
+            "doc_id",
+            "record_id",
+            "quarter",
+            "theme_id",
+            "sentiment",
+            "intent",
+            "channel",
+            "account_id",
+            "rating",
+            "segment",
+            "arr",
+        ],
+    ]
     out = out.astype({"sentiment": "float64", "rating": "float64", "arr": "float64"})
     return out.reset_index(drop=True)
 
@@ -221,9 +262,14 @@ def theme_metrics(
     agg = agg.reset_index()
 
     cur = agg[agg["quarter"].isin(quarters)].copy()
-    prev = agg[["quarter", "theme_id", "volume", "share", "total"]].rename(columns={
-        "quarter": "_prev_quarter", "volume": "prev_volume", "share": "prev_share", "total": "prev_total",
-    })
+    prev = agg[["quarter", "theme_id", "volume", "share", "total"]].rename(
+        columns={
+            "quarter": "_prev_quarter",
+            "volume": "prev_volume",
+            "share": "prev_share",
+            "total": "prev_total",
+        }
+    )
     cur["_prev_quarter"] = cur["quarter"].map(previous)
     cur = _merge(cur, prev, "1:1", "quarter grid", how="left", on=["_prev_quarter", "theme_id"])
     history = cur["prev_total"] > 0
@@ -236,8 +282,14 @@ def theme_metrics(
     )
     cur["p_value"] = [
         _pvalue(x, p, n, m) if h else float("nan")
-        for x, p, n, m, h in zip(cur["volume"], cur["prev_volume"].fillna(0), cur["total"],
-                                 cur["prev_total"].fillna(0), history, strict=True)
+        for x, p, n, m, h in zip(
+            cur["volume"],
+            cur["prev_volume"].fillna(0),
+            cur["total"],
+            cur["prev_total"].fillna(0),
+            history,
+            strict=True,
+        )
     ]
     cur["p_adjusted"] = cur.groupby("quarter")["p_value"].transform(_benjamini_hochberg)
     cur["significant"] = (cur["p_adjusted"] < settings.alpha).fillna(False).astype(bool)
@@ -254,8 +306,9 @@ def theme_metrics(
         ["new", "rising", "falling"],
         default="steady",
     )
-    cur["is_emerging"] = (cur["theme_id"].astype(str).str.startswith("new-")
-                          | cur["theme_id"].isin(_ids_with_status(themes, "emerging")))
+    cur["is_emerging"] = cur["theme_id"].astype(str).str.startswith("new-") | cur["theme_id"].isin(
+        _ids_with_status(themes, "emerging")
+    )
     by_quarter = cur.groupby("quarter")
     cur["rank_by_volume"] = by_quarter["volume"].rank(method="min", ascending=False).astype("int64")
     cur["rank_by_arr"] = by_quarter["arr_touched"].rank(method="min", ascending=False).astype("int64")
@@ -331,6 +384,7 @@ def emerging_themes(metrics: pd.DataFrame, quarter: str | None = None) -> pd.Dat
     keep = (metrics["is_emerging"].astype(bool) | (metrics["trend"] == "new")) & (metrics["volume"] > 0)
     if quarter is not None:
         keep &= metrics["quarter"] == str(Quarter.parse(quarter))
-    out = metrics[keep].sort_values(["quarter", "volume", "theme_id"], ascending=[True, False, True],
-                                    kind="stable")
+    out = metrics[keep].sort_values(
+        ["quarter", "volume", "theme_id"], ascending=[True, False, True], kind="stable"
+    )
     return out.reset_index(drop=True)

@@ -90,9 +90,7 @@ def _centroid_similarity(theme_ids: pd.Series, unit: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pick(
-    group: pd.DataFrame, unit: np.ndarray | None, per_theme: int, pool: int
-) -> list[int]:
+def _pick(group: pd.DataFrame, unit: np.ndarray | None, per_theme: int, pool: int) -> list[int]:
     """Greedy pick of up to ``per_theme`` positions (into ``group``) in preference order.
 
     ``group`` is sorted best-first (similarity desc, doc_id asc). At each step the next quote is
@@ -127,8 +125,12 @@ def _pick(
         return any(jaccard(shingle(i), shingle(j)) > MAX_JACCARD for j in picked)
 
     while len(picked) < per_theme:
-        key = (account_used[account_codes] * (4 * n) + outside_pool * (2 * n)
-               + channel_used[channel_codes] * n + position)
+        key = (
+            account_used[account_codes] * (4 * n)
+            + outside_pool * (2 * n)
+            + channel_used[channel_codes] * n
+            + position
+        )
         key[rejected] = np.iinfo(np.int64).max
         chosen = None
         for i in np.argsort(key, kind="stable"):
@@ -192,16 +194,21 @@ def select_quotes(
         raise ValidationFailed(
             f"embeddings have {len(embeddings)} rows but there are {len(docs)} documents; they must align"
         )
-    frame = pd.DataFrame({
-        "doc_id": docs["doc_id"].astype(object).to_numpy(),
-        "theme_id": docs["theme_id"].astype(object).to_numpy(),
-        "text": docs["text"].astype(object).to_numpy(),
-    })
+    frame = pd.DataFrame(
+        {
+            "doc_id": docs["doc_id"].astype(object).to_numpy(),
+            "theme_id": docs["theme_id"].astype(object).to_numpy(),
+            "text": docs["text"].astype(object).to_numpy(),
+        }
+    )
     for col in ("account_id", "channel", "quarter"):
         frame[col] = docs[col].astype(object).to_numpy() if col in docs.columns else None
     unit = _unit_rows(embeddings) if embeddings is not None and len(docs) else None
-    similarity = (pd.to_numeric(docs["similarity"], errors="coerce").to_numpy(dtype=float)
-                  if "similarity" in docs.columns else np.full(len(docs), np.nan))
+    similarity = (
+        pd.to_numeric(docs["similarity"], errors="coerce").to_numpy(dtype=float)
+        if "similarity" in docs.columns
+        else np.full(len(docs), np.nan)
+    )
     if unit is not None and np.isnan(similarity).any():
         computed = _centroid_similarity(frame["theme_id"], unit)
         similarity = np.where(np.isnan(similarity), computed, similarity)
@@ -210,8 +217,9 @@ def select_quotes(
     frame["text"] = frame["text"].map(lambda t: _WS.sub(" ", t).strip() if isinstance(t, str) else "")
     frame = frame[frame["theme_id"].notna() & (frame["text"].str.len() >= min_chars)]
     frame = frame.assign(_theme_key=frame["theme_id"].astype(str), _doc_key=frame["doc_id"].astype(str))
-    frame = frame.sort_values(["_theme_key", "similarity", "_doc_key"], ascending=[True, False, True],
-                              kind="stable")
+    frame = frame.sort_values(
+        ["_theme_key", "similarity", "_doc_key"], ascending=[True, False, True], kind="stable"
+    )
 
     rows = []
     pool = max(4 * per_theme, 20)
@@ -220,12 +228,17 @@ def select_quotes(
         group_unit = unit[group["_row"].to_numpy()] if unit is not None else None
         for rank, i in enumerate(_pick(group, group_unit, per_theme, pool), start=1):
             row = group.iloc[i]
-            rows.append({
-                "theme_id": row["theme_id"], "rank": rank,
-                "quote": trim_quote(redact_pii(row["text"]), max_chars),
-                "doc_id": row["doc_id"], "account_id": row["account_id"],
-                "channel": row["channel"], "quarter": row["quarter"],
-            })
+            rows.append(
+                {
+                    "theme_id": row["theme_id"],
+                    "rank": rank,
+                    "quote": trim_quote(redact_pii(row["text"]), max_chars),
+                    "doc_id": row["doc_id"],
+                    "account_id": row["account_id"],
+                    "channel": row["channel"],
+                    "quarter": row["quarter"],
+                }
+            )
     out = pd.DataFrame(rows, columns=QUOTE_COLUMNS)
     out["rank"] = out["rank"].astype("int64")
     logger.debug("picked %d quotes for %d themes", len(out), out["theme_id"].nunique())

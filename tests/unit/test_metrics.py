@@ -12,11 +12,13 @@ from workbench.errors import ValidationFailed
 from workbench.metrics import METRIC_COLUMNS, emerging_themes, theme_metrics, theme_splits
 
 SETTINGS = ThemeSettings(min_volume=30, alpha=0.05)
-ACCOUNTS = pd.DataFrame({
-    "account_id": ["a1", "a2", "a3"],
-    "segment": ["Enterprise", "SMB", "SMB"],
-    "arr": [100.0, 10.0, 20.0],
-})
+ACCOUNTS = pd.DataFrame(
+    {
+        "account_id": ["a1", "a2", "a3"],
+        "segment": ["Enterprise", "SMB", "SMB"],
+        "arr": [100.0, 10.0, 20.0],
+    }
+)
 
 
 def _frames(rows: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -24,23 +26,27 @@ def _frames(rows: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame]:
     cols = ["feedback_id", "quarter", "theme_id", "account_id", "channel", "rating", "sentiment", "intent"]
     frame = pd.DataFrame(rows, columns=cols)
     feedback = frame[["feedback_id", "quarter", "account_id", "channel", "rating"]].assign(text="...")
-    assignments = pd.DataFrame({
-        "doc_id": "feedback:" + frame["feedback_id"],
-        "table": "feedback",
-        "record_id": frame["feedback_id"],
-        "quarter": frame["quarter"],
-        "theme_id": frame["theme_id"],
-        "similarity": 0.5,
-        "sentiment": frame["sentiment"],
-        "intent": frame["intent"],
-    })
+    assignments = pd.DataFrame(
+        {
+            "doc_id": "feedback:" + frame["feedback_id"],
+            "table": "feedback",
+            "record_id": frame["feedback_id"],
+            "quarter": frame["quarter"],
+            "theme_id": frame["theme_id"],
+            "similarity": 0.5,
+            "sentiment": frame["sentiment"],
+            "intent": frame["intent"],
+        }
+    )
     return assignments, feedback
 
 
 def _bulk(quarter: str, theme_id: str, n: int) -> list[tuple]:
     """``n`` plain feedback items of one theme in one quarter."""
-    return [(f"{quarter}-{theme_id}-{i}", quarter, theme_id, "a2", "ticket", np.nan, 0.0, "other")
-            for i in range(n)]
+    return [
+        (f"{quarter}-{theme_id}-{i}", quarter, theme_id, "a2", "ticket", np.nan, 0.0, "other")
+        for i in range(n)
+    ]
 
 
 BASIC = [
@@ -57,8 +63,20 @@ BASIC = [
 
 def _basic_metrics():
     assignments, feedback = _frames(BASIC)
-    deal = pd.DataFrame([{"doc_id": "deals:D1", "table": "deals", "record_id": "D1", "quarter": "2026Q3",
-                          "theme_id": "t1", "similarity": 0.9, "sentiment": -0.9, "intent": "blocker"}])
+    deal = pd.DataFrame(
+        [
+            {
+                "doc_id": "deals:D1",
+                "table": "deals",
+                "record_id": "D1",
+                "quarter": "2026Q3",
+                "theme_id": "t1",
+                "similarity": 0.9,
+                "sentiment": -0.9,
+                "intent": "blocker",
+            }
+        ]
+    )
     assignments = pd.concat([assignments, deal], ignore_index=True)  # deal notes are not customer voice
     return theme_metrics(assignments, feedback, ACCOUNTS, ["2026Q3"], SETTINGS)
 
@@ -80,8 +98,9 @@ def test_sentiment_rating_and_intent_mix():
     assert out.loc["t1", "sentiment_mean"] == pytest.approx((-0.5 - 0.6 + 0.3) / 3)
     assert out.loc["t1", "negative_share"] == pytest.approx(2 / 3)
     assert out.loc["t1", "rating_mean"] == pytest.approx(3.0)  # unrated f1 ignored
-    assert out.loc["t1", ["intent_blocker", "intent_request", "intent_goal", "intent_value"]].tolist() == \
-        pytest.approx([2 / 3, 1 / 3, 0.0, 0.0])
+    assert out.loc[
+        "t1", ["intent_blocker", "intent_request", "intent_goal", "intent_value"]
+    ].tolist() == pytest.approx([2 / 3, 1 / 3, 0.0, 0.0])
     assert out.loc["t2", "intent_value"] == pytest.approx(1.0)
 
 
@@ -97,8 +116,12 @@ def test_quarter_over_quarter_change():
 
 
 def test_significant_but_small_change_is_not_flagged():
-    rows = (_bulk("2026Q2", "t1", 1) + _bulk("2026Q2", "other", 199)
-            + _bulk("2026Q3", "t1", 12) + _bulk("2026Q3", "other", 188))
+    rows = (
+        _bulk("2026Q2", "t1", 1)
+        + _bulk("2026Q2", "other", 199)
+        + _bulk("2026Q3", "t1", 12)
+        + _bulk("2026Q3", "other", 188)
+    )
     assignments, feedback = _frames(rows)
     row = theme_metrics(assignments, feedback, ACCOUNTS, ["2026Q3"], SETTINGS).set_index("theme_id").loc["t1"]
     assert row["significant"]  # 1 -> 12 is not chance...
@@ -106,8 +129,14 @@ def test_significant_but_small_change_is_not_flagged():
 
 
 def test_large_significant_changes_are_flagged():
-    rows = (_bulk("2026Q2", "up", 20) + _bulk("2026Q2", "down", 60) + _bulk("2026Q2", "other", 120)
-            + _bulk("2026Q3", "up", 60) + _bulk("2026Q3", "down", 20) + _bulk("2026Q3", "other", 120))
+    rows = (
+        _bulk("2026Q2", "up", 20)
+        + _bulk("2026Q2", "down", 60)
+        + _bulk("2026Q2", "other", 120)
+        + _bulk("2026Q3", "up", 60)
+        + _bulk("2026Q3", "down", 20)
+        + _bulk("2026Q3", "other", 120)
+    )
     assignments, feedback = _frames(rows)
     out = theme_metrics(assignments, feedback, ACCOUNTS, ["2026Q3"], SETTINGS).set_index("theme_id")
     assert out.loc["up", "trend"] == "rising" and out.loc["up", "p_value"] < 1e-4
@@ -129,8 +158,12 @@ def test_one_borderline_change_among_many_themes_is_not_flagged():
 
 
 def test_growth_of_all_feedback_does_not_make_every_theme_rising():
-    rows = (_bulk("2026Q2", "t1", 40) + _bulk("2026Q2", "t2", 60)
-            + _bulk("2026Q3", "t1", 80) + _bulk("2026Q3", "t2", 120))
+    rows = (
+        _bulk("2026Q2", "t1", 40)
+        + _bulk("2026Q2", "t2", 60)
+        + _bulk("2026Q3", "t1", 80)
+        + _bulk("2026Q3", "t2", 120)
+    )
     assignments, feedback = _frames(rows)
     out = theme_metrics(assignments, feedback, ACCOUNTS, ["2026Q3"], SETTINGS)
     assert out["change_pct"].tolist() == pytest.approx([100.0, 100.0])
@@ -139,13 +172,21 @@ def test_growth_of_all_feedback_does_not_make_every_theme_rising():
 
 
 def test_new_theme_no_history_hidden_and_emerging():
-    rows = (_bulk("2026Q1", "t1", 5)
-            + _bulk("2026Q2", "t1", 5)
-            + _bulk("2026Q3", "t1", 5) + _bulk("2026Q3", "new-sso", 4) + _bulk("2026Q3", "noise", 9)
-            + _bulk("2026Q3", "cand", 2))
+    rows = (
+        _bulk("2026Q1", "t1", 5)
+        + _bulk("2026Q2", "t1", 5)
+        + _bulk("2026Q3", "t1", 5)
+        + _bulk("2026Q3", "new-sso", 4)
+        + _bulk("2026Q3", "noise", 9)
+        + _bulk("2026Q3", "cand", 2)
+    )
     assignments, feedback = _frames(rows)
-    themes = pd.DataFrame({"theme_id": ["t1", "noise", "cand", "registered-quiet"],
-                           "status": ["registered", "hidden", "emerging", "registered"]})
+    themes = pd.DataFrame(
+        {
+            "theme_id": ["t1", "noise", "cand", "registered-quiet"],
+            "status": ["registered", "hidden", "emerging", "registered"],
+        }
+    )
     out = theme_metrics(assignments, feedback, ACCOUNTS, ["2026Q2", "2026Q3"], SETTINGS, themes=themes)
     assert "noise" not in set(out["theme_id"])
     q3 = out[out["quarter"] == "2026Q3"].set_index("theme_id")
@@ -186,18 +227,18 @@ def test_inputs_are_not_mutated():
 
 # --------------------------------------------------------------------------------------------- splits
 
-SPLIT_ROWS = (
-    [("e1", "2026Q3", "ent", "a1", "ticket", np.nan, 0.0, "other"),
-     ("e2", "2026Q3", "ent", "a1", "ticket", np.nan, 0.0, "other"),
-     ("e3", "2026Q3", "ent", "a1", "sales_call", np.nan, 0.0, "other"),
-     ("e4", "2026Q3", "ent", "a1", "sales_call", np.nan, 0.0, "other"),
-     ("e5", "2026Q3", "ent", "a2", "ticket", np.nan, 0.0, "other"),
-     ("g1", "2026Q3", "gen", "a1", "ticket", np.nan, 0.0, "other"),
-     ("g2", "2026Q3", "gen", "a2", "ticket", np.nan, 0.0, "other"),
-     ("g3", "2026Q3", "gen", "a2", "ticket", np.nan, 0.0, "other"),
-     ("g4", "2026Q3", "gen", "a3", "ticket", np.nan, 0.0, "other"),
-     ("g5", "2026Q3", "gen", None, "ticket", np.nan, 0.0, "other")]
-)
+SPLIT_ROWS = [
+    ("e1", "2026Q3", "ent", "a1", "ticket", np.nan, 0.0, "other"),
+    ("e2", "2026Q3", "ent", "a1", "ticket", np.nan, 0.0, "other"),
+    ("e3", "2026Q3", "ent", "a1", "sales_call", np.nan, 0.0, "other"),
+    ("e4", "2026Q3", "ent", "a1", "sales_call", np.nan, 0.0, "other"),
+    ("e5", "2026Q3", "ent", "a2", "ticket", np.nan, 0.0, "other"),
+    ("g1", "2026Q3", "gen", "a1", "ticket", np.nan, 0.0, "other"),
+    ("g2", "2026Q3", "gen", "a2", "ticket", np.nan, 0.0, "other"),
+    ("g3", "2026Q3", "gen", "a2", "ticket", np.nan, 0.0, "other"),
+    ("g4", "2026Q3", "gen", "a3", "ticket", np.nan, 0.0, "other"),
+    ("g5", "2026Q3", "gen", None, "ticket", np.nan, 0.0, "other"),
+]
 
 
 def test_segment_split_shows_enterprise_concentration():
@@ -219,7 +260,14 @@ def test_channel_split_and_bad_group():
     out = theme_splits(assignments, feedback, ACCOUNTS, "channel", quarters=["2026Q3"])
     calls = out.set_index(["theme_id", "channel"]).loc[("ent", "sales_call")]
     assert calls["volume"] == 2 and calls["concentration"] == pytest.approx(0.4 / 0.2)
-    assert list(out.columns) == ["quarter", "theme_id", "channel", "volume", "share_of_theme",
-                                 "share_of_group", "concentration"]
+    assert list(out.columns) == [
+        "quarter",
+        "theme_id",
+        "channel",
+        "volume",
+        "share_of_theme",
+        "share_of_group",
+        "concentration",
+    ]
     with pytest.raises(ValidationFailed, match="region"):
         theme_splits(assignments, feedback, ACCOUNTS, "region")

@@ -24,11 +24,13 @@ def _docs(rows: list[tuple]) -> pd.DataFrame:
 
 
 def test_output_columns_and_ranks():
-    docs = _docs([
-        ("d1", "t1", EXPORT, "a1", "ticket", 0.9),
-        ("d2", "t1", LOGIN, "a2", "ticket", 0.8),
-        ("d3", "t2", BILLING, "a3", "nps", 0.7),
-    ])
+    docs = _docs(
+        [
+            ("d1", "t1", EXPORT, "a1", "ticket", 0.9),
+            ("d2", "t1", LOGIN, "a2", "ticket", 0.8),
+            ("d3", "t2", BILLING, "a3", "nps", 0.7),
+        ]
+    )
     out = select_quotes(docs, None, per_theme=5)
     assert list(out.columns) == QUOTE_COLUMNS
     expected = [["t1", 1, "d1"], ["t1", 2, "d2"], ["t2", 1, "d3"]]
@@ -37,66 +39,80 @@ def test_output_columns_and_ranks():
 
 
 def test_near_duplicates_by_text_are_rejected():
-    docs = _docs([
-        ("d1", "t1", EXPORT, "a1", "ticket", 0.95),
-        ("d2", "t1", EXPORT_COPY, "a2", "ticket", 0.94),  # copy-paste from another account
-        ("d3", "t1", LOGIN, "a3", "ticket", 0.50),
-    ])
+    docs = _docs(
+        [
+            ("d1", "t1", EXPORT, "a1", "ticket", 0.95),
+            ("d2", "t1", EXPORT_COPY, "a2", "ticket", 0.94),  # copy-paste from another account
+            ("d3", "t1", LOGIN, "a3", "ticket", 0.50),
+        ]
+    )
     out = select_quotes(docs, None, per_theme=3)
     assert out["doc_id"].tolist() == ["d1", "d3"]
 
 
 def test_near_duplicates_by_embedding_are_rejected():
-    docs = _docs([
-        ("d1", "t1", EXPORT, "a1", "ticket", 0.95),
-        ("d2", "t1", LOGIN, "a2", "ticket", 0.94),
-        ("d3", "t1", BILLING, "a3", "ticket", 0.50),
-    ])
+    docs = _docs(
+        [
+            ("d1", "t1", EXPORT, "a1", "ticket", 0.95),
+            ("d2", "t1", LOGIN, "a2", "ticket", 0.94),
+            ("d3", "t1", BILLING, "a3", "ticket", 0.50),
+        ]
+    )
     emb = np.array([[1.0, 0.0, 0.0], [0.99, 0.05, 0.0], [0.0, 1.0, 0.0]])  # d2 says what d1 says
     assert select_quotes(docs, emb, per_theme=3)["doc_id"].tolist() == ["d1", "d3"]
     assert select_quotes(docs, None, per_theme=3)["doc_id"].tolist() == ["d1", "d2", "d3"]
 
 
 def test_one_quote_per_account_until_accounts_run_out():
-    docs = _docs([
-        ("d1", "t1", EXPORT, "a1", "ticket", 0.99),
-        ("d2", "t1", LOGIN, "a1", "ticket", 0.98),
-        ("d3", "t1", BILLING, "a1", "ticket", 0.97),
-        ("d4", "t1", SLOW, "a2", "ticket", 0.40),
-    ])
+    docs = _docs(
+        [
+            ("d1", "t1", EXPORT, "a1", "ticket", 0.99),
+            ("d2", "t1", LOGIN, "a1", "ticket", 0.98),
+            ("d3", "t1", BILLING, "a1", "ticket", 0.97),
+            ("d4", "t1", SLOW, "a2", "ticket", 0.40),
+        ]
+    )
     assert select_quotes(docs, None, per_theme=2)["doc_id"].tolist() == ["d1", "d4"]
     # with more quotes than accounts, the loud account may speak again, best first
     assert select_quotes(docs, None, per_theme=4)["doc_id"].tolist() == ["d1", "d4", "d2", "d3"]
 
 
 def test_unknown_accounts_count_as_distinct():
-    docs = _docs([
-        ("d1", "t1", EXPORT, None, "app_review", 0.9),
-        ("d2", "t1", LOGIN, None, "app_review", 0.8),
-        ("d3", "t1", BILLING, "a1", None, 0.7),
-        ("d4", "t1", SLOW, "a1", "app_review", 0.6),
-    ])
+    docs = _docs(
+        [
+            ("d1", "t1", EXPORT, None, "app_review", 0.9),
+            ("d2", "t1", LOGIN, None, "app_review", 0.8),
+            ("d3", "t1", BILLING, "a1", None, 0.7),
+            ("d4", "t1", SLOW, "a1", "app_review", 0.6),
+        ]
+    )
     assert select_quotes(docs, None, per_theme=2)["doc_id"].tolist() == ["d1", "d2"]
     assert select_quotes(docs, None, per_theme=4)["doc_id"].tolist() == ["d1", "d2", "d3", "d4"]
 
 
 def test_a_new_channel_is_preferred_among_representative_quotes():
-    docs = _docs([
-        ("d1", "t1", EXPORT, "a1", "ticket", 0.9),
-        ("d2", "t1", LOGIN, "a2", "ticket", 0.8),
-        ("d3", "t1", BILLING, "a3", "sales_call", 0.7),
-    ])
+    docs = _docs(
+        [
+            ("d1", "t1", EXPORT, "a1", "ticket", 0.9),
+            ("d2", "t1", LOGIN, "a2", "ticket", 0.8),
+            ("d3", "t1", BILLING, "a3", "sales_call", 0.7),
+        ]
+    )
     assert select_quotes(docs, None, per_theme=2)["doc_id"].tolist() == ["d1", "d3"]
 
 
 def test_quotes_are_bounded_redacted_and_short_texts_skipped():
-    long_text = ("Please call me at +44 20 7946 0958 or write to jane.roe@example.com because the importer "
-                 "drops every row that has an accent in the customer name, " * 6)
-    docs = _docs([
-        ("d1", "t1", long_text, "a1", "ticket", 0.9),
-        ("d2", "t1", "Great app!", "a2", "ticket", 0.99),  # too short to be evidence
-        ("d3", None, LOGIN, "a3", "ticket", 0.99),  # unassigned
-    ])
+    long_text = (
+        "Please call me at +44 20 7946 0958 or write to jane.roe@example.com because the importer "
+        "drops every row that has an accent in the customer name, " * 6
+    )
+    docs = _docs(
+        [
+            ("d1", "t1", long_text, "a1", "ticket", 0.9),
+            ("d2", "t1", "Great app!", "a2", "ticket", 0.99),  # too short to be evidence
+            ("d3", None, LOGIN, "a3", "ticket", 0.99),  # unassigned
+        ]
+    )
     out = select_quotes(docs, None, per_theme=5, max_chars=120)
     assert out["doc_id"].tolist() == ["d1"]
     quote = out.loc[0, "quote"]
@@ -115,12 +131,14 @@ def test_script_tag_is_returned_verbatim_and_escape_html_makes_it_inert():
 
 
 def test_selection_is_deterministic_under_row_order_and_ties():
-    docs = _docs([
-        ("d3", "t1", BILLING, "a3", "ticket", 0.5),
-        ("d1", "t1", EXPORT, "a1", "ticket", 0.5),
-        ("d2", "t1", LOGIN, "a2", "ticket", 0.5),
-        ("d4", "t2", SLOW, "a4", "ticket", 0.5),
-    ])
+    docs = _docs(
+        [
+            ("d3", "t1", BILLING, "a3", "ticket", 0.5),
+            ("d1", "t1", EXPORT, "a1", "ticket", 0.5),
+            ("d2", "t1", LOGIN, "a2", "ticket", 0.5),
+            ("d4", "t2", SLOW, "a4", "ticket", 0.5),
+        ]
+    )
     first = select_quotes(docs, None, per_theme=2)
     again = select_quotes(docs.iloc[::-1].reset_index(drop=True), None, per_theme=2)
     pd.testing.assert_frame_equal(first, again)
@@ -128,11 +146,13 @@ def test_selection_is_deterministic_under_row_order_and_ties():
 
 
 def test_missing_similarity_is_computed_from_embeddings():
-    docs = _docs([
-        ("d1", "t1", EXPORT, "a1", "ticket", np.nan),
-        ("d2", "t1", LOGIN, "a2", "ticket", np.nan),
-        ("d3", "t1", BILLING, "a3", "ticket", np.nan),
-    ])
+    docs = _docs(
+        [
+            ("d1", "t1", EXPORT, "a1", "ticket", np.nan),
+            ("d2", "t1", LOGIN, "a2", "ticket", np.nan),
+            ("d3", "t1", BILLING, "a3", "ticket", np.nan),
+        ]
+    )
     emb = np.array([[0.2, 1.0], [1.0, 0.1], [1.0, 0.3]])  # d3 sits closest to the theme's mean direction
     assert select_quotes(docs, emb, per_theme=1)["doc_id"].tolist() == ["d3"]
 

@@ -19,11 +19,13 @@ from workbench.text import (
 
 
 def test_sentiment_sign_on_clear_sentences():
-    scores = sentiment_scores([
-        "I love this app, it is fantastic and saves us so much time!",
-        "Terrible update. The app crashes constantly and support is useless.",
-        "The invoice was sent on Tuesday.",
-    ])
+    scores = sentiment_scores(
+        [
+            "I love this app, it is fantastic and saves us so much time!",
+            "Terrible update. The app crashes constantly and support is useless.",
+            "The invoice was sent on Tuesday.",
+        ]
+    )
     assert scores.dtype == np.float64
     assert scores[0] > 0.5
     assert scores[1] < -0.3

@@ -1,0 +1,17 @@
+"""Writing one section of docs/benchmarks.md without touching the others (shared by the benchmarks)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+
+def write_section(heading: str, text: str, doc_path: Path = DOC) -> None:
+    """Replace the section that starts with ``heading`` (a '## ' line), or append it."""
+    doc = doc_path.read_text(encoding="utf-8") if doc_path.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
+    doc = pattern.sub(lambda _: text + "\n", doc) if pattern.search(doc) else doc.rstrip("\n") + "\n\n" + text
+    doc_path.parent.mkdir(parents=True, exist_ok=True)
+    doc_path.write_text(doc, encoding="utf-8")
