@@ -189,7 +189,7 @@ def theme_ranking(
     if len(rising) and rising.iloc[0]["theme_id"] != lead["theme_id"]:
         subtitle = f"{lead['label']} leads; " + subtitle[0].lower() + subtitle[1:]
     x_title = "ARR of accounts raising the theme" if by == "arr_touched" else "Feedback items"
-    fmt = "$.2~s" if by == "arr_touched" else ","
+    fmt = "$.2~s" if by == "arr_touched" else ",.0f"
     return (
         alt.Chart(records(rows))
         .mark_bar()

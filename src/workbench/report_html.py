@@ -281,14 +281,17 @@ def table(
     columns: Mapping[str, str] | None = None,
     formats: Mapping[str, str] | None = None,
     max_rows: int = 50,
+    empty: str = "Nothing to show for this quarter.",
 ) -> Fragment:
-    """A small escaped HTML table.
+    """A small escaped HTML table (or the ``empty`` sentence when there are no rows).
 
     Args:
         frame: the rows to show (at most ``max_rows``).
         columns: frame column -> header text; the order given is the order shown. Default: all.
         formats: column -> unit for :func:`format_value` ('%', '$', '' for numbers).
     """
+    if frame.empty:
+        return paragraph(empty, muted=True)
     columns = dict(columns or {c: str(c) for c in frame.columns})
     formats = dict(formats or {})
     head = "".join(

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 THEME_NAME = "workbench"
 
-#: Paul Tol's "muted" qualitative scheme: distinguishable with colour-vision deficiency.
+#: Paul Tol's "muted" qualitative scheme (distinguishable with colour-vision deficiency), extended to 12.
 PALETTE: tuple[str, ...] = (
     "#332288",  # indigo
     "#CC6677",  # rose
@@ -33,6 +33,9 @@ PALETTE: tuple[str, ...] = (
     "#44AA99",  # teal
     "#999933",  # olive
     "#AA4499",  # purple
+    "#661100",  # brown (Tol)
+    "#6699CC",  # steel blue (Tol)
+    "#E69F00",  # orange (Okabe-Ito): 12 distinct colours, so the 12 demo themes never share one
 )
 NEUTRAL = "#BBBBBB"  # unassigned, "other" and context marks
 ACCENT = "#332288"  # the single colour of one-series charts

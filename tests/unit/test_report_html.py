@@ -146,3 +146,13 @@ def test_notebook_page_hides_code_noise_and_parameters():
 def test_page_without_charts_carries_no_javascript():
     nb = new_notebook(cells=[new_markdown_cell("# Plain")])
     assert "<script" not in notebook_to_html(nb, "Plain")
+
+
+def test_empty_table_says_so_instead_of_showing_bare_headers():
+    import pandas as pd
+
+    from workbench.report_html import table
+
+    out = table(pd.DataFrame({"label": []}), {"label": "Theme"}, empty="No emerging <themes>.")
+    assert "<table" not in out
+    assert "No emerging &lt;themes&gt;." in out
