@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench import churn, sales
 from workbench.config import Settings
 from workbench.quarters import Quarter, last_complete_quarter, quarter_labels
 from workbench.schemas import TABLES
@@ -227,56 +228,26 @@ def headline_kpis(
 
     add("nps", "NPS", nps, "nps", "up", False)
 
-    closed_q = quarter_labels(deals["closed_at"], fy) if len(deals) else pd.Series(dtype="string")
-
-    def closed_in(q: Quarter) -> pd.DataFrame:
-        return deals[(closed_q == str(q)).to_numpy()] if len(deals) else deals
-
-    def win_rate(q: Quarter) -> float:
-        d = closed_in(q)
-        decided = d[d["outcome"].isin(["won", "lost"])]
-        return float((decided["outcome"] == "won").mean()) if len(decided) else float("nan")
-
-    add("win_rate", "Win rate", win_rate, "%", "up", False)
-    add(
-        "bookings",
-        "New bookings",
-        lambda q: float(
-            pd.to_numeric(closed_in(q).query("outcome == 'won'")["amount"], errors="coerce").sum()
-        ),
-        "$",
-        "up",
-        True,
+    # Win rate, bookings and churn come from the analyses themselves, so the index page and the
+    # executive summary can never disagree on a definition.
+    wins = (
+        sales.win_rate_by_quarter(deals, fy_start_month=fy).set_index("quarter")
+        if len(deals)
+        else pd.DataFrame()
+    )
+    churn_all = (
+        churn.churn_rates(accounts, quarters=[str(prev), str(quarter)], by=None, fy_start_month=fy)
+        .set_index("quarter")
+        if len(accounts)
+        else pd.DataFrame()
     )
 
-    churned = pd.to_datetime(accounts.get("churned_at"), errors="coerce") if len(accounts) else None
-    created = pd.to_datetime(accounts.get("created_at"), errors="coerce") if len(accounts) else None
+    def pick(frame: pd.DataFrame, column: str, fill: float = float("nan")):
+        return lambda q: float(frame.at[str(q), column]) if str(q) in frame.index else fill
 
-    def churned_in(q: Quarter) -> pd.Series:
-        if churned is None:
-            return pd.Series(dtype=bool)
-        return (churned >= q.start) & (churned < q.end)
-
-    def logo_churn(q: Quarter) -> float:
-        if churned is None:
-            return float("nan")
-        active = churned.isna() | (churned >= q.start)
-        if created is not None:
-            active &= created.isna() | (created < q.start)
-        base = int(active.sum())
-        return float(churned_in(q).sum() / base) if base else float("nan")
-
-    add("logo_churn", "Logo churn", logo_churn, "%", "down", False)
-    add(
-        "arr_churned",
-        "ARR churned",
-        lambda q: (
-            float(pd.to_numeric(accounts.loc[churned_in(q), "arr"], errors="coerce").sum())
-            if churned is not None
-            else float("nan")
-        ),
-        "$",
-        "down",
-        True,
-    )
+    add("win_rate", "Win rate", pick(wins, "win_rate"), "%", "up", False)
+    no_bookings = 0.0 if len(deals) else float("nan")
+    add("bookings", "New bookings", pick(wins, "won_value", no_bookings), "$", "up", True)
+    add("logo_churn", "Logo churn", pick(churn_all, "logo_churn"), "%", "down", False)
+    add("arr_churned", "ARR churned", pick(churn_all, "arr_churned"), "$", "down", True)
     return pd.DataFrame(rows)
