@@ -14,7 +14,6 @@ Sales, market and outcome charts live in :mod:`workbench.charts_sales`,
 from __future__ import annotations
 
 import logging
-import math
 import textwrap
 from collections.abc import Mapping, Sequence
 
@@ -24,6 +23,7 @@ import pandas as pd
 
 from workbench import theme
 from workbench.errors import WorkbenchError
+from workbench.formatting import money, pct
 
 logger = logging.getLogger(__name__)
 
@@ -42,23 +42,6 @@ def require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ChartInputError(f"{what} needs column(s) {missing}; got {list(frame.columns)}")
-
-
-def pct(value: float, signed: bool = False, digits: int = 0) -> str:
-    """A 0..1 rate as text: ``0.41`` -> ``41%`` (``+41%`` when signed)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value * 100:{'+' if signed else ''}.{digits}f}%"
-
-
-def money(value: float) -> str:
-    """``1234567`` -> ``$1.2M``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    for cut, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= cut:
-            return f"${value / cut:.1f}{suffix}"
-    return f"${value:,.0f}"
 
 
 TITLE_CHARS = 78  # about the width of a 560 px chart at the house title size

@@ -13,7 +13,8 @@ import altair as alt
 import pandas as pd
 
 from workbench import theme
-from workbench.charts import WIDTH, empty_chart, pct, records, require, title
+from workbench.charts import WIDTH, empty_chart, records, require, title
+from workbench.formatting import pct
 
 logger = logging.getLogger(__name__)
 

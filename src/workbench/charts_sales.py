@@ -13,7 +13,8 @@ import altair as alt
 import pandas as pd
 
 from workbench import theme
-from workbench.charts import WIDTH, empty_chart, money, pct, records, require, theme_color, title, with_labels
+from workbench.charts import WIDTH, empty_chart, records, require, theme_color, title, with_labels
+from workbench.formatting import money, pct
 from workbench.proportions import two_proportion_pvalue
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from workbench.joins import UNASSIGNED, record_themes, require_columns, theme_labels
 from workbench.proportions import wilson_interval
-from workbench.quarters import Quarter, quarter_labels
+from workbench.quarters import Quarter, quarter_labels, quarter_range
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +35,7 @@ def _default_quarters(accounts: pd.DataFrame, fy_start_month: int) -> list[str]:
     churned = pd.to_datetime(accounts["churned_at"]).dropna()
     if churned.empty:
         return []
-    first = Quarter.of(churned.min(), fy_start_month)
-    last = Quarter.of(churned.max(), fy_start_month)
-    out, q = [], first
-    while q <= last:
-        out.append(str(q))
-        q = q.shift(1)
-    return out
+    return quarter_range(Quarter.of(churned.min(), fy_start_month), Quarter.of(churned.max(), fy_start_month))
 
 
 def churn_rates(

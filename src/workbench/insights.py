@@ -33,6 +33,7 @@ from scipy import stats
 
 from workbench.churn import churn_rates
 from workbench.config import Settings
+from workbench.formatting import money, pct
 from workbench.joins import theme_labels
 from workbench.market import NO_COMPETITOR, win_rate_vs_competitor
 from workbench.outcomes import before_after_all
@@ -95,20 +96,6 @@ class Insight:
     significant: bool
     link: str
     detail: str
-
-
-def money(value: float) -> str:
-    """``1234567`` -> ``"$1.2M"``: compact currency for headlines."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "n/a"
-    for cut, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= cut:
-            return f"${value / cut:.1f}{suffix}"
-    return f"${value:,.0f}"
-
-
-def _pct(rate: float) -> str:
-    return f"{rate * 100:.0f}%"
 
 
 def _p(p: float) -> str:
@@ -258,7 +245,7 @@ def segment_theme_insight(
         "segment-theme",
         headline,
         float(top["share_of_theme"]),
-        _pct(top["share_of_theme"]),
+        pct(top["share_of_theme"]),
         None,
         f"share of theme from {top['segment']}",
         True,
@@ -302,17 +289,17 @@ def competitive_threat_insight(
     if threat:
         headline = (
             f"{comp} is the main competitive threat: {int(top['lost'])} deals "
-            f"({money(top['lost_value'])}) lost to them in {q}, win rate {_pct(top['win_rate'])} "
-            f"vs {_pct(rest_rate)} on other deals"
+            f"({money(top['lost_value'])}) lost to them in {q}, win rate {pct(top['win_rate'])} "
+            f"vs {pct(rest_rate)} on other deals"
         )
     else:
         headline = (
             f"Most deals lost to {comp} in {q} ({int(top['lost'])}), but the win rate against them "
-            f"({_pct(top['win_rate'])}) is not significantly different from other deals"
+            f"({pct(top['win_rate'])}) is not significantly different from other deals"
         )
     detail = (
         f"{int(top['won'])} won / {int(top['closed'])} closed against {comp} "
-        f"(95% CI {_pct(top['ci_low'])}-{_pct(top['ci_high'])}, {_p(top['p_value'])}); "
+        f"(95% CI {pct(top['ci_low'])}-{pct(top['ci_high'])}, {_p(top['p_value'])}); "
         f"{prev_lost} lost to them in {prev}."
     )
     if assignments is not None and themes is not None:
@@ -364,17 +351,17 @@ def _rate_change(
     significant = bool(not np.isnan(p) and p < alpha)
     if significant:
         word = up_word if rate > prev_rate else down_word
-        headline = f"{what} {word} to {_pct(rate)} in {q}, from {_pct(prev_rate)} in {prev}"
+        headline = f"{what} {word} to {pct(rate)} in {q}, from {pct(prev_rate)} in {prev}"
     elif n0:
-        headline = f"{what} at {_pct(rate)} in {q}: no significant change from {prev} ({_pct(prev_rate)})"
+        headline = f"{what} at {pct(rate)} in {q}: no significant change from {prev} ({pct(prev_rate)})"
     else:
-        headline = f"{what} at {_pct(rate)} in {q} (no {prev} data to compare)"
+        headline = f"{what} at {pct(rate)} in {q} (no {prev} data to compare)"
     p_txt = f"; {_p(p)}" if not np.isnan(p) else ""
     return Insight(
         key,
         headline,
         float(rate),
-        _pct(rate),
+        pct(rate),
         _none_if_nan(delta),
         f"pts vs {prev}",
         significant,
@@ -416,10 +403,10 @@ def churn_insight(churn: pd.DataFrame, quarter: str, alpha: float = 0.05) -> Ins
     before = (int(old["churned"]), int(old["active_start"])) if old is not None else (0, 0)
     detail = (
         f"{int(cur['churned'])} of {int(cur['active_start']):,} accounts churned in {q} "
-        f"({money(cur['arr_churned'])} ARR, {_pct(cur['arr_churn'])} of ARR)"
+        f"({money(cur['arr_churned'])} ARR, {pct(cur['arr_churn'])} of ARR)"
     )
     if old is not None:
-        detail += f"; {before[0]} of {before[1]:,} in {prev} ({_pct(old['arr_churn'])} of ARR)"
+        detail += f"; {before[0]} of {before[1]:,} in {prev} ({pct(old['arr_churn'])} of ARR)"
     return _rate_change(
         "churn",
         "Logo churn",

@@ -31,7 +31,7 @@ from scipy import stats
 from workbench.competitors import canonical_competitor
 from workbench.joins import AnalysisInputError, closed_quarter, require_columns
 from workbench.proportions import two_proportion_pvalue, wilson_interval
-from workbench.quarters import Quarter, quarter_labels
+from workbench.quarters import Quarter, quarter_labels, quarter_range
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +74,7 @@ def share_of_voice(mentions: pd.DataFrame, table: str | None = None) -> pd.DataF
 def _quarter_range(labels: Iterable[str]) -> list[str]:
     """Every quarter label from the first to the last (calendar ordering of 'YYYYQn' labels)."""
     parsed = sorted({Quarter.parse(q) for q in labels})
-    first, last = parsed[0], parsed[-1]
-    out, q = [], first
-    while q <= last:
-        out.append(str(q))
-        q = q.shift(1)
-    return out
+    return quarter_range(parsed[0], parsed[-1])
 
 
 def win_rate_vs_competitor(

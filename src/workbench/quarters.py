@@ -106,3 +106,12 @@ def last_complete_quarter(max_date: pd.Timestamp, fy_start_month: int = 1) -> Qu
     current = Quarter.of(max_date, fy_start_month)
     last_day = current.end - pd.Timedelta(days=1)
     return current if pd.Timestamp(max_date).normalize() >= last_day else current.previous()
+
+
+def quarter_range(first: Quarter, last: Quarter) -> list[str]:
+    """Every canonical label from ``first`` to ``last`` inclusive, so gaps show as zero, not as nothing."""
+    labels, current = [], first
+    while current <= last:
+        labels.append(str(current))
+        current = current.shift(1)
+    return labels

@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.formatting import money
 from workbench.text import escape_html
 
 logger = logging.getLogger(__name__)
@@ -164,11 +165,7 @@ def format_value(value: Any, unit: str = "") -> str:
     if unit == "nps":
         return f"{float(value):+.0f}"
     if unit in ("$", "ARR"):
-        v = float(value)
-        for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if abs(v) >= div:
-                return f"${v / div:.1f}{suffix}"
-        return f"${v:,.0f}"
+        return money(value)
     if isinstance(value, int | float) and float(value).is_integer():
         return f"{int(value):,}"
     if isinstance(value, int | float):

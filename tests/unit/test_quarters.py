@@ -68,3 +68,11 @@ def test_last_complete_quarter(max_date, expected):
 def test_invalid_fiscal_start_month():
     with pytest.raises(QuarterError, match="fiscal_year_start_month must be 1..12"):
         _ = Quarter.parse("2026Q1", fy_start_month=13).start
+
+
+def test_quarter_range_spans_year_ends_inclusively():
+    from workbench.quarters import quarter_range
+
+    got = quarter_range(Quarter.parse("2025Q3"), Quarter.parse("2026Q2"))
+    assert got == ["2025Q3", "2025Q4", "2026Q1", "2026Q2"]
+    assert quarter_range(Quarter.parse("2026Q2"), Quarter.parse("2026Q1")) == []
