@@ -41,10 +41,12 @@ from scipy import stats
 from workbench.config import ThemeSettings
 from workbench.errors import ValidationFailed
 from workbench.quarters import Quarter
+from workbench.registry import CANDIDATE_PREFIX
+from workbench.text import INTENTS
 
 logger = logging.getLogger(__name__)
 
-INTENT_SHARES = ("goal", "blocker", "value", "request")
+INTENT_SHARES = tuple(i for i in INTENTS if i != "other")  # "other" is the remainder
 NEGATIVE_BELOW = -0.05  # VADER's own threshold for a negative compound score
 METRIC_COLUMNS = [
     "quarter",
@@ -306,7 +308,7 @@ def theme_metrics(
         ["new", "rising", "falling"],
         default="steady",
     )
-    cur["is_emerging"] = cur["theme_id"].astype(str).str.startswith("new-") | cur["theme_id"].isin(
+    cur["is_emerging"] = cur["theme_id"].astype(str).str.startswith(CANDIDATE_PREFIX) | cur["theme_id"].isin(
         _ids_with_status(themes, "emerging")
     )
     by_quarter = cur.groupby("quarter")

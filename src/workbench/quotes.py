@@ -15,6 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from workbench.embeddings import l2_normalise
 from workbench.errors import ValidationFailed
 from workbench.text import redact_pii
 
@@ -69,12 +70,6 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a and not b:
         return 0.0
     return len(a & b) / len(a | b)
-
-
-def _unit_rows(embeddings: np.ndarray) -> np.ndarray:
-    emb = np.asarray(embeddings, dtype=np.float32)
-    norms = np.linalg.norm(emb, axis=1, keepdims=True)
-    return emb / np.where(norms == 0, 1.0, norms)
 
 
 def _centroid_similarity(theme_ids: pd.Series, unit: np.ndarray) -> np.ndarray:
@@ -203,7 +198,7 @@ def select_quotes(
     )
     for col in ("account_id", "channel", "quarter"):
         frame[col] = docs[col].astype(object).to_numpy() if col in docs.columns else None
-    unit = _unit_rows(embeddings) if embeddings is not None and len(docs) else None
+    unit = l2_normalise(embeddings) if embeddings is not None and len(docs) else None
     similarity = (
         pd.to_numeric(docs["similarity"], errors="coerce").to_numpy(dtype=float)
         if "similarity" in docs.columns
