@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +22,7 @@ import pandas as pd
 from workbench import demo_spec as spec
 from workbench import demo_text as bank
 from workbench.demo_market import COMPETITORS
+from workbench.store import atomic
 
 if TYPE_CHECKING:
     from workbench.demo import Company
@@ -44,7 +43,6 @@ BAD_NPS_DATES = ("31/02/2026 09:15", "2026-13-01 10:00", "yesterday")
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _LOWER = "abcdefghijklmnopqrstuvwxyz0123456789"
 _HEX = "0123456789abcdef"
-_LAST = "ABCDEFGHJKLMNPRSTVW"
 
 
 def _unique_ids(rng: np.random.Generator, n: int, make: Callable[[], str]) -> list[str]:
@@ -60,20 +58,6 @@ def _unique_ids(rng: np.random.Generator, n: int, make: Callable[[], str]) -> li
 
 def _token(rng: np.random.Generator, n: int, alphabet: str) -> str:
     return "".join(alphabet[i] for i in rng.integers(len(alphabet), size=n))
-
-
-def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # some writers (DuckDB) refuse an existing empty file
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _fmt(series: pd.Series, fmt: str) -> pd.Series:
@@ -160,11 +144,11 @@ def write_all(out_dir: Path, company: Company, params: dict[str, Any]) -> dict[s
     counts.update(_write_warehouse(out_dir / "warehouse.duckdb", company, by_channel, dup_ticket, rng))
     counts.update(_write_exports(exports, company, by_channel, bad_nps, rng))
     labels = _truth_labels(by_channel, company.deals)
-    _atomic(out_dir / "truth_labels.parquet", lambda p: labels.to_parquet(p, index=False))
+    atomic(out_dir / "truth_labels.parquet", lambda p: labels.to_parquet(p, index=False))
     counts["truth_labels"] = len(labels)
     truth = _planted_truth(company, by_channel, expected_rejects, params, counts)
     text = json.dumps(truth, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    _atomic(out_dir / "planted_truth.json", lambda p: p.write_text(text, encoding="utf-8"))
+    atomic(out_dir / "planted_truth.json", lambda p: p.write_text(text, encoding="utf-8"))
     return counts
 
 
@@ -254,7 +238,7 @@ def _write_warehouse(
         finally:
             con.close()
 
-    _atomic(path, write)
+    atomic(path, write)
     return {name: len(frame) for name, frame in tables.items()}
 
 
@@ -281,7 +265,7 @@ def _write_exports(
             ],
         }
     )
-    _atomic(folder / "nps_survey.csv", lambda p: nps_out.to_csv(p, index=False, encoding="utf-8"))
+    atomic(folder / "nps_survey.csv", lambda p: nps_out.to_csv(p, index=False, encoding="utf-8"))
 
     app = by_channel["app_review"]
     first = np.asarray(bank.SLOTS["name"])[rng.integers(len(bank.SLOTS["name"]), size=len(app))]
@@ -315,7 +299,7 @@ def _write_exports(
             strict=True,
         )
     ]
-    _atomic(folder / "app_reviews.jsonl", lambda p: p.write_text("\n".join(lines) + "\n", encoding="utf-8"))
+    atomic(folder / "app_reviews.jsonl", lambda p: p.write_text("\n".join(lines) + "\n", encoding="utf-8"))
 
     churn = by_channel["churn_survey"]
     churn_out = pd.DataFrame(
@@ -330,7 +314,7 @@ def _write_exports(
             ],
         }
     )
-    _atomic(folder / "churn_survey.csv", lambda p: churn_out.to_csv(p, index=False, encoding="utf-8"))
+    atomic(folder / "churn_survey.csv", lambda p: churn_out.to_csv(p, index=False, encoding="utf-8"))
 
     ev = company.market_events
     events = [
@@ -344,7 +328,7 @@ def _write_exports(
             strict=True,
         )
     ]
-    _atomic(
+    atomic(
         folder / "market_events.json",
         lambda p: p.write_text(json.dumps(events, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"),
     )
@@ -358,7 +342,7 @@ def _write_exports(
             "reading": mm["value"],
         }
     )
-    _atomic(folder / "market_metrics.csv", lambda p: metrics.to_csv(p, index=False, encoding="utf-8"))
+    atomic(folder / "market_metrics.csv", lambda p: metrics.to_csv(p, index=False, encoding="utf-8"))
     return {
         "nps_survey": len(nps_out),
         "app_reviews": len(lines),

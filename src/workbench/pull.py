@@ -55,7 +55,7 @@ from workbench.snapshot import (
     write_json,
 )
 from workbench.sources import FILE, INTERNAL, ROW, SourceRead, read_source
-from workbench.store import write_atomic
+from workbench.store import processed_path, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -283,8 +283,8 @@ def _process_table(
         if q is not None and spec.date_column:
             when = pl.col(spec.date_column)
             keep = when.is_null() | ((when >= q.start.to_pydatetime()) & (when < q.end.to_pydatetime()))
-            outside = norm.height - norm.filter(keep).height
-            norm = norm.filter(keep)
+            kept = norm.filter(keep)
+            outside, norm = norm.height - kept.height, kept
         read_rows[read.source.name] = (read.rows, outside)
         frames.append(norm)
     combined = _stack(frames, table) if frames else pl.DataFrame()
@@ -343,7 +343,7 @@ def _stack(frames: list[pl.DataFrame], table: str) -> pl.DataFrame:
 def _kept_rows(settings: Settings, table: str, q: Quarter | None) -> pd.DataFrame:
     """Rows of other quarters already processed, kept by a ``--quarter`` pull of a time table."""
     date_col = TABLES[table].date_column
-    path = settings.paths.processed / f"{table}.parquet"
+    path = processed_path(settings, table)
     if q is None or date_col is None or not path.exists():
         return pd.DataFrame()
     existing = pd.read_parquet(path)

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -29,11 +27,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from workbench.config import ConfigError, Settings
 from workbench.labels import slugify
+from workbench.store import atomic
 
 logger = logging.getLogger(__name__)
 
 CANDIDATE_PREFIX = "new-"
-KINDS = ("goal", "blocker", "value", "unknown")
 MAX_KEYWORDS = 8
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DEFAULT_HEADER = (
@@ -280,18 +278,6 @@ def review(settings: Settings, accept: bool = False) -> str:
         )
     )
     if accept and diff:
-        _write_text_atomic(path, proposed_text)
+        atomic(path, lambda tmp: tmp.write_text(proposed_text, encoding="utf-8"))
         logger.info("wrote %s: %d themes", path, len(proposed.themes))
     return diff
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

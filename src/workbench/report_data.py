@@ -236,8 +236,9 @@ def headline_kpis(
         else pd.DataFrame()
     )
     churn_all = (
-        churn.churn_rates(accounts, quarters=[str(prev), str(quarter)], by=None, fy_start_month=fy)
-        .set_index("quarter")
+        churn.churn_rates(accounts, quarters=[str(prev), str(quarter)], by=None, fy_start_month=fy).set_index(
+            "quarter"
+        )
         if len(accounts)
         else pd.DataFrame()
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.sources import SourceRead
+from workbench.store import atomic
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +86,8 @@ def _display_path(origin: str, root: Path) -> str:
 
 def write_json(path: Path, payload: dict[str, Any]) -> Path:
     """JSON written to a temporary file and renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, default=str)
-        handle.write("\n")
-    os.replace(tmp, path)
-    return path
+    text = json.dumps(payload, indent=2, default=str) + "\n"
+    return atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def staging_dir(processed: Path) -> Path:

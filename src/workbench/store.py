@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -70,15 +71,26 @@ def load_output(name: str, settings: Settings | None = None) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def write_atomic(frame: pd.DataFrame, path: Path) -> Path:
-    """Write parquet to a temporary file in the same folder, then rename over ``path``."""
+def atomic(path: Path, write: Callable[[Path], Any]) -> Path:
+    """Call ``write(tmp)`` for a temporary path in the same folder, then rename it over ``path``.
+
+    The one atomic-write mechanism of the package: a crash leaves either the old file or the new
+    one, never half of one. The temporary file does not exist when ``write`` is called, because
+    some writers (DuckDB) refuse an existing empty file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
+    os.unlink(tmp)
     try:
-        frame.to_parquet(tmp, index=False)
+        write(Path(tmp))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def write_atomic(frame: pd.DataFrame, path: Path) -> Path:
+    """Write parquet through :func:`atomic`."""
+    return atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
