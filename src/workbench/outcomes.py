@@ -105,11 +105,7 @@ def feature_adoption(
         raise AnalysisInputError(f"freq must be 'W' or 'Q', got {freq!r}")
     frame = usage if features is None else usage[usage["feature"].isin(list(features))]
     stamps = pd.to_datetime(frame["period"])
-    if freq == "W":
-        bucket = stamps.dt.to_period("W-SUN").dt.start_time
-    else:
-        bucket = quarter_labels(stamps, fy_start_month).map(lambda q: Quarter.parse(q, fy_start_month).start)
-    frame = frame.assign(_bucket=bucket, _period=stamps)
+    frame = frame.assign(_bucket=_bucket_starts(stamps, freq, fy_start_month), _period=stamps)
     for col in ("active_users", "events"):
         if col not in frame.columns:
             frame[col] = np.nan
@@ -121,7 +117,7 @@ def feature_adoption(
     out = pd.concat([adopters, users, events], axis=1).reset_index()
     out["adopting_accounts"] = out["adopting_accounts"].fillna(0).astype(int)
     out = out.rename(columns={"_bucket": "period"})
-    out["base_accounts"] = _base_accounts(out["period"], usage, accounts, freq)
+    out["base_accounts"] = _base_accounts(out["period"], usage, accounts, freq, fy_start_month)
     out["adoption_rate"] = np.where(
         out["base_accounts"] > 0, out["adopting_accounts"] / out["base_accounts"].clip(1), np.nan
     )
@@ -139,8 +135,15 @@ def feature_adoption(
     return out[cols].sort_values(["feature", "period"]).reset_index(drop=True)
 
 
+def _bucket_starts(stamps: pd.Series, freq: str, fy_start_month: int) -> pd.Series:
+    """Start of each stamp's week (Monday) or fiscal quarter: the one bucketing rule of this module."""
+    if freq == "W":
+        return stamps.dt.to_period("W-SUN").dt.start_time
+    return quarter_labels(stamps, fy_start_month).map(lambda q: Quarter.parse(q, fy_start_month).start)
+
+
 def _base_accounts(
-    buckets: pd.Series, usage: pd.DataFrame, accounts: pd.DataFrame | None, freq: str
+    buckets: pd.Series, usage: pd.DataFrame, accounts: pd.DataFrame | None, freq: str, fy_start_month: int
 ) -> np.ndarray:
     """Customer base per bucket start: active accounts, or accounts with any usage in the bucket."""
     starts = pd.to_datetime(buckets)
@@ -156,11 +159,7 @@ def _base_accounts(
                 active &= churned.isna() | (churned > start)
             cache[start] = int(active.sum())
         return starts.map(cache).to_numpy()
-    stamps = pd.to_datetime(usage["period"])
-    if freq == "W":
-        bucket = stamps.dt.to_period("W-SUN").dt.start_time
-    else:
-        bucket = quarter_labels(stamps).map(lambda q: Quarter.parse(q).start)
+    bucket = _bucket_starts(pd.to_datetime(usage["period"]), freq, fy_start_month)
     per_bucket = usage.assign(_b=bucket).groupby("_b")["account_id"].nunique()
     return starts.map(per_bucket).fillna(0).astype(int).to_numpy()
 

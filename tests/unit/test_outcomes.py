@@ -174,3 +174,26 @@ def test_inputs_are_not_mutated():
     before_after(ITEM, *frames[1:], window_days=28)
     for old, new in zip(before, frames, strict=True):
         pd.testing.assert_frame_equal(old, new)
+
+
+def test_quarterly_adoption_base_uses_the_fiscal_quarter_without_accounts():
+    """FY starting in February: January belongs to the previous fiscal quarter (Nov-Jan)."""
+    import pandas as pd
+
+    from workbench.outcomes import feature_adoption
+
+    usage = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c"],
+            "period": pd.to_datetime(["2026-01-12", "2026-02-09", "2026-02-16"]),
+            "feature": ["sso", "sso", "dashboards"],
+            "active_users": [1.0, 1.0, 1.0],
+            "events": [1.0, 1.0, 1.0],
+        }
+    )
+    out = feature_adoption(usage, freq="Q", fy_start_month=2).set_index(["feature", "period"])
+    # Feb-Apr 2026 holds accounts b and c: sso adoption there is 1 of 2, not 1 of 3.
+    row = out.loc[("sso", pd.Timestamp("2026-02-01"))]
+    assert row["adopting_accounts"] == 1
+    assert row["base_accounts"] == 2
+    assert out.loc[("sso", pd.Timestamp("2025-11-01")), "base_accounts"] == 1
