@@ -15,6 +15,7 @@ import pandas as pd
 from workbench import theme
 from workbench.charts import WIDTH, empty_chart, records, require, title
 from workbench.formatting import pct
+from workbench.market import NO_COMPETITOR
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def share_of_voice_chart(sov: pd.DataFrame, quarter: str) -> alt.Chart:
     )
 
 
-def competitor_win_rates(rates: pd.DataFrame, no_competitor: str = "No competitor named") -> alt.Chart:
+def competitor_win_rates(rates: pd.DataFrame, no_competitor: str = NO_COMPETITOR) -> alt.Chart:
     """Win rate against each competitor with its CI (:func:`workbench.market.win_rate_vs_competitor`)."""
     require(
         rates,

@@ -23,7 +23,6 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import nbformat
 from rich.console import Console
@@ -429,14 +428,3 @@ def build(
     result = render(settings, resolved, only=only)
     result.steps = {**steps, **result.steps}
     return result
-
-
-def result_json(result: ReportResult) -> dict[str, Any]:
-    """A JSON-ready summary (for benchmarks and CI logs)."""
-    return {
-        "quarter": result.quarter,
-        "published": result.published,
-        "ok": result.ok,
-        "steps": result.steps,
-        "runs": [r.describe() for r in result.runs],
-    }

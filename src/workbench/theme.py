@@ -11,7 +11,7 @@ The colour of a theme therefore comes from its position in the curated registry
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,9 +130,3 @@ def theme_palette(registry_ids: Sequence[str], extra_ids: Iterable[str] = ()) ->
     ordered = list(dict.fromkeys(str(i) for i in registry_ids))
     ordered += sorted({str(i) for i in extra_ids} - set(ordered))
     return {theme_id: PALETTE[i % len(PALETTE)] for i, theme_id in enumerate(ordered)}
-
-
-def color_scale(palette: Mapping[str, str], domain: Sequence[str]) -> alt.Scale:
-    """An Altair scale that pins each id of ``domain`` to its palette colour (neutral if unknown)."""
-    domain = [str(d) for d in domain]
-    return alt.Scale(domain=domain, range=[palette.get(d, NEUTRAL) for d in domain])
