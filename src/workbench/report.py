@@ -34,11 +34,11 @@ from workbench.errors import WorkbenchError
 from workbench.notebook_runner import NotebookJob, NotebookRun, run_all
 from workbench.publish import keep_failed, new_build_dir, publish, scrub_secrets, secret_values
 from workbench.quarters import Quarter
+from workbench.report_context import ReportContext
 from workbench.report_data import coverage, headline_kpis, pull_manifest, resolve_quarter
 from workbench.report_html import PageLink, built_footer, nav
 from workbench.report_index import ReportEntry, index_page
 from workbench.report_manifest import build_manifest, git_state
-from workbench.store import load_table
 
 logger = logging.getLogger(__name__)
 
@@ -242,14 +242,11 @@ def config_for_notebooks(settings: Settings) -> Path:
     return path
 
 
-def _kpis(settings: Settings, quarter: Quarter):
+def _kpis(settings: Settings, quarter: Quarter, segment: str = ""):
+    """The index page's KPIs, narrowed exactly as the notebooks narrow their tables."""
+    ctx = ReportContext(settings, quarter, settings.paths.reports, segment or None)
     try:
-        return headline_kpis(
-            load_table("feedback", settings),
-            load_table("deals", settings),
-            load_table("accounts", settings),
-            quarter,
-        )
+        return headline_kpis(ctx.table("feedback"), ctx.table("deals"), ctx.table("accounts"), quarter)
     except WorkbenchError as exc:
         logger.warning("headline KPIs skipped: %s", exc)
         return None
@@ -329,7 +326,7 @@ def render(
                 q,
                 str(quarter.previous()),
                 entries,
-                _kpis(settings, quarter),
+                _kpis(settings, quarter, segment),
                 coverage(settings),
                 built_at,
                 git.get("commit"),

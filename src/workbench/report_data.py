@@ -230,16 +230,17 @@ def headline_kpis(
 
     # Win rate, bookings and churn come from the analyses themselves, so the index page and the
     # executive summary can never disagree on a definition.
+    has_outcomes = {"outcome", "closed_at"} <= set(deals.columns)
     wins = (
         sales.win_rate_by_quarter(deals, fy_start_month=fy).set_index("quarter")
-        if len(deals)
+        if len(deals) and has_outcomes
         else pd.DataFrame()
     )
     churn_all = (
         churn.churn_rates(accounts, quarters=[str(prev), str(quarter)], by=None, fy_start_month=fy).set_index(
             "quarter"
         )
-        if len(accounts)
+        if len(accounts) and "churned_at" in accounts.columns
         else pd.DataFrame()
     )
 
@@ -247,7 +248,7 @@ def headline_kpis(
         return lambda q: float(frame.at[str(q), column]) if str(q) in frame.index else fill
 
     add("win_rate", "Win rate", pick(wins, "win_rate"), "%", "up", False)
-    no_bookings = 0.0 if len(deals) else float("nan")
+    no_bookings = 0.0 if has_outcomes else float("nan")  # no deal closed: nothing booked
     add("bookings", "New bookings", pick(wins, "won_value", no_bookings), "$", "up", True)
     add("logo_churn", "Logo churn", pick(churn_all, "logo_churn"), "%", "down", False)
     add("arr_churned", "ARR churned", pick(churn_all, "arr_churned"), "$", "down", True)

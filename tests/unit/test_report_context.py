@@ -85,3 +85,28 @@ def test_header_and_coverage_escape(project, tmp_path):
     ctx = open_report(str(project / "config" / "workbench.yaml"), "2026Q2", str(tmp_path / "out"))
     assert "&lt;b&gt;Acme" in ctx.header("Title <i>") and "<b>Acme" not in ctx.header("T")
     assert "6 rows from 3 sources" in ctx.coverage()  # 2 accounts + 3 feedback + 1 deal
+
+
+def test_index_kpis_follow_the_segment_filter(project):
+    """A segment report's index page counts the same rows as its notebooks, not the whole company."""
+    from workbench.config import load_settings
+    from workbench.quarters import Quarter
+    from workbench.report import _kpis
+
+    pd.DataFrame(
+        {
+            "deal_id": ["d1"],
+            "account_id": ["a2"],
+            "created_at": pd.to_datetime(["2026-04-01"]),
+            "closed_at": pd.to_datetime(["2026-05-01"]),
+            "outcome": ["won"],
+            "amount": [5.0],
+            "source": "crm",
+        }
+    ).to_parquet(project / "data" / "processed" / "deals.parquet")
+    settings = load_settings(project / "config" / "workbench.yaml")
+    q = Quarter.parse("2026Q2")
+    everyone = _kpis(settings, q).set_index("kpi")["value"]
+    enterprise = _kpis(settings, q, "Enterprise").set_index("kpi")["value"]
+    assert everyone["feedback_items"] == 2 and enterprise["feedback_items"] == 1
+    assert everyone["bookings"] == 5 and enterprise["bookings"] == 0
