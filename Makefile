@@ -36,16 +36,19 @@ themes: $(STAMP) ## Fit/update the theme model and write assignments and metrics
 quarterly: $(STAMP) ## Build reports/<quarter>/ end to end (QUARTER=2026Q3 optional)
 	$(WB) report $(QARG)
 
-test: $(STAMP) ## Run ruff and the whole test suite (unit, integration, browser)
-	$(VENV)/bin/ruff check src tests bench
+test: $(STAMP) ## Run ruff, the import-layer contracts and the whole test suite (unit, integration, browser)
+	$(VENV)/bin/ruff check src tests bench notebooks
+	$(VENV)/bin/ruff format --check src tests bench notebooks
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
 test-fast: $(STAMP) ## Unit tests only
 	$(VENV)/bin/pytest tests/unit -m "not slow"
 
-lint: $(STAMP) ## ruff check and format check
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+lint: $(STAMP) ## ruff check, format check and the import-layer contracts
+	$(VENV)/bin/ruff check src tests bench notebooks
+	$(VENV)/bin/ruff format --check src tests bench notebooks
+	$(VENV)/bin/lint-imports
 
 lab: $(STAMP) ## Open JupyterLab with `import workbench` available
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

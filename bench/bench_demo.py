@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from workbench import demo
-from workbench.demo_export import write_all
+from workbench.demo import company as demo
+from workbench.demo.export import write_all
 
 
 def main() -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.quotes import select_quotes
-from workbench.text import classify_intent, redact_pii, sentiment_scores
+from workbench.themes.quotes import select_quotes
+from workbench.themes.text import classify_intent, redact_pii, sentiment_scores
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SYNTHETIC = [

@@ -60,8 +60,8 @@ reduction: every document goes to its nearest centroid unless its cosine is belo
 `max_unassigned_share` of the fitted sample (~5% unassigned on the demo, a quarter of them its planted
 off-topic noise). Representation: plain c-TF-IDF with frequent-word reduction gives the most readable
 keywords at the lowest cost (KeyBERTInspired picked odd bigrams on these short texts); theme labels are
-phrases chosen separately (`workbench.labels`). Registry mapping: centroid matching, which is as good as
-guided k-means and keeps the fit independent of the registry."""
+phrases chosen separately (`workbench.themes.labels`). Registry mapping: centroid matching, which is as
+good as guided k-means and keeps the fit independent of the registry."""
 
 
 # --------------------------------------------------------------------------- corpora
@@ -69,8 +69,8 @@ guided k-means and keeps the fit independent of the registry."""
 
 def demo_corpus(folder: Path) -> Path:
     """Every demo text (feedback + deal notes) with its planted theme, as one parquet file."""
-    from workbench import demo
-    from workbench.quarters import quarter_labels
+    from workbench.core.quarters import quarter_labels
+    from workbench.demo import company as demo
 
     company = demo.simulate(seed=7, scale=1.0)
     fb = company.feedback.copy()
@@ -107,8 +107,8 @@ def _vary(text: str, rng: np.random.Generator) -> str:
 
 def synthetic_project(root: Path, n: int, seed: int = 11) -> Path:
     """A project whose processed feedback holds ``n`` varied demo texts over 8 quarters."""
-    from workbench import demo
-    from workbench.quarters import quarter_labels
+    from workbench.core.quarters import quarter_labels
+    from workbench.demo import company as demo
 
     company = demo.simulate(seed=7, scale=1.0)
     base = company.feedback[company.feedback["text"].str.len() > 0].reset_index(drop=True)
@@ -150,7 +150,7 @@ def _peak_rss_gb() -> float:
 
 
 def _docs_and_truth(corpus: Path, window_only: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
-    from workbench.themes import documents, has_text
+    from workbench.themes.engine import documents, has_text
 
     fb = pd.read_parquet(corpus / "feedback.parquet")
     deals = pd.read_parquet(corpus / "deals.parquet")
@@ -173,13 +173,13 @@ def _nmi(truth: np.ndarray, labels) -> float:
 
 
 def _settings(root: Path, **themes):
-    from workbench.config import Settings, ThemeSettings
+    from workbench.core.config import Settings, ThemeSettings
 
     return Settings(root=root, themes=ThemeSettings(**themes))
 
 
 def worker_embed(args: dict) -> dict:
-    from workbench.embeddings import Embedder
+    from workbench.themes.embeddings import Embedder
 
     docs, _ = _docs_and_truth(Path(args["corpus"]))
     embedder = Embedder(args["model"], cache_dir=Path(args["cache"]))
@@ -191,7 +191,7 @@ def worker_embed(args: dict) -> dict:
 def worker_vanilla(args: dict) -> dict:
     from bertopic import BERTopic
 
-    from workbench.embeddings import Embedder
+    from workbench.themes.embeddings import Embedder
 
     docs, truth = _docs_and_truth(Path(args["corpus"]))
     vectors = Embedder("default", cache_dir=Path(args["cache"])).embed(docs["text"].tolist())
@@ -211,9 +211,9 @@ def worker_vanilla(args: dict) -> dict:
 
 
 def worker_ours(args: dict) -> dict:
-    from workbench import themes
-    from workbench.embeddings import Embedder
-    from workbench.registry import Registry, parse_registry
+    from workbench.themes import engine as themes
+    from workbench.themes.embeddings import Embedder
+    from workbench.themes.registry import Registry, parse_registry
 
     docs, truth = _docs_and_truth(Path(args["corpus"]))
     settings = _settings(Path(args["cache"]).parent, sample_size=max(30000, len(docs)))
@@ -249,11 +249,11 @@ def worker_submodels(args: dict) -> dict:
     from sklearn.decomposition import PCA
     from umap import UMAP
 
-    from workbench import cluster
-    from workbench import topic_model as tm
-    from workbench.embeddings import Embedder
-    from workbench.matching import build_references, match_clusters
-    from workbench.registry import parse_registry
+    from workbench.themes import bertopic_model as tm
+    from workbench.themes import cluster
+    from workbench.themes.embeddings import Embedder
+    from workbench.themes.matching import build_references, match_clusters
+    from workbench.themes.registry import parse_registry
 
     docs, truth = _docs_and_truth(Path(args["corpus"]), window_only=True)
     embedder = Embedder("default", cache_dir=Path(args["cache"]))
@@ -358,8 +358,8 @@ def worker_submodels(args: dict) -> dict:
 
 
 def worker_scale(args: dict) -> dict:
-    from workbench import themes
-    from workbench.config import load_settings
+    from workbench.core.config import load_settings
+    from workbench.themes import engine as themes
 
     os.environ["WORKBENCH_CACHE_DIR"] = args["cache"]
     settings = load_settings(root=Path(args["root"]))
@@ -609,7 +609,7 @@ def main() -> None:
             if "submodels" in args.parts:
                 results["submodels"] = spawn("submodels", corpus=str(corpus), cache=str(cache))
         if "scale" in args.parts:
-            from workbench.embeddings import distill_default
+            from workbench.themes.embeddings import distill_default
 
             models = work / "models-cache"
             t0 = time.perf_counter()

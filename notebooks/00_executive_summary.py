@@ -21,10 +21,11 @@ output_dir: str = ""  # folder for charts/ and tables/; blank means reports/scra
 segment: str = ""  # only this customer segment (SMB, Mid-Market, Enterprise); blank means every account
 
 # %%
-from workbench import charts, insights
-from workbench import report_html as html
-from workbench.report_context import open_report
-from workbench.report_data import headline_kpis
+from workbench.analysis import insights
+from workbench.report import html
+from workbench.report.context import open_report
+from workbench.report.data import headline_kpis
+from workbench.viz import charts
 
 ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
 ctx.header("Executive summary", "What customers told us, how we sold and what we shipped this quarter.")
@@ -53,7 +54,10 @@ html.insight_list(findings)
 # The themes raised by the accounts that hold the most revenue.
 
 # %%
-ctx.show(charts.theme_ranking(ctx.output("metrics"), ctx.output("themes"), ctx.q, ctx.palette), "exec_themes_by_arr")
+ctx.show(
+    charts.theme_ranking(ctx.output("metrics"), ctx.output("themes"), ctx.q, ctx.palette),
+    "exec_themes_by_arr",
+)
 
 # %% [markdown]
 # ## Data coverage

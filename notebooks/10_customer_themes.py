@@ -21,15 +21,18 @@ output_dir: str = ""  # folder for charts/ and tables/; blank means reports/scra
 segment: str = ""  # only this customer segment (SMB, Mid-Market, Enterprise); blank means every account
 
 # %%
-from workbench import charts, metrics
-from workbench import report_html as html
-from workbench.report_context import open_report
+from workbench.report import html
+from workbench.report.context import open_report
+from workbench.themes import metrics
+from workbench.viz import charts
 
 ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
 theme_metrics = ctx.output("metrics")
 themes = ctx.output("themes")
 ctx.save_table(theme_metrics[theme_metrics["quarter"] == ctx.q], "theme_metrics")
-ctx.header("Customer themes", "Themes are stable across quarters (a curated registry), so a change is a real change.")
+ctx.header(
+    "Customer themes", "Themes are stable across quarters (a curated registry), so a change is a real change."
+)
 
 # %% [markdown]
 # <h2 id="themes-by-arr">Themes by revenue touched</h2>
@@ -50,7 +53,10 @@ ctx.show(charts.theme_ranking(theme_metrics, themes, ctx.q, ctx.palette, by="vol
 # statistically significant and its volume is large enough to matter.
 
 # %%
-ctx.show(charts.theme_changes(theme_metrics, themes, ctx.q, min_volume=ctx.settings.themes.min_volume), "theme_changes")
+ctx.show(
+    charts.theme_changes(theme_metrics, themes, ctx.q, min_volume=ctx.settings.themes.min_volume),
+    "theme_changes",
+)
 
 # %%
 ctx.show(charts.theme_trends(theme_metrics, themes, ctx.q, ctx.palette), "theme_trends")
@@ -63,8 +69,12 @@ ctx.show(charts.theme_trends(theme_metrics, themes, ctx.q, ctx.palette), "theme_
 # %%
 emerging = metrics.emerging_themes(theme_metrics, ctx.q)
 ctx.save_table(emerging, "emerging_themes")
-html.table(charts.with_labels(emerging, themes), {"label": "Theme", "volume": "Items", "accounts": "Accounts",
-           "arr_touched": "ARR touched"}, {"volume": "", "accounts": "", "arr_touched": "$"}, max_rows=10)
+html.table(
+    charts.with_labels(emerging, themes),
+    {"label": "Theme", "volume": "Items", "accounts": "Accounts", "arr_touched": "ARR touched"},
+    {"volume": "", "accounts": "", "arr_touched": "$"},
+    max_rows=10,
+)
 
 # %% [markdown]
 # <h2 id="themes-by-segment">Where each theme is concentrated</h2>
@@ -72,10 +82,14 @@ html.table(charts.with_labels(emerging, themes), {"label": "Theme", "volume": "I
 # Lift above 1 means a segment (or channel) raises the theme more than its share of all feedback.
 
 # %%
-ctx.show(charts.theme_concentration(ctx.output("splits_segment"), themes, ctx.q, by="segment"), "themes_by_segment")
+ctx.show(
+    charts.theme_concentration(ctx.output("splits_segment"), themes, ctx.q, by="segment"), "themes_by_segment"
+)
 
 # %%
-ctx.show(charts.theme_concentration(ctx.output("splits_channel"), themes, ctx.q, by="channel"), "themes_by_channel")
+ctx.show(
+    charts.theme_concentration(ctx.output("splits_channel"), themes, ctx.q, by="channel"), "themes_by_channel"
+)
 
 # %% [markdown]
 # ## Tone

@@ -21,9 +21,10 @@ output_dir: str = ""  # folder for charts/ and tables/; blank means reports/scra
 segment: str = ""  # only this customer segment (SMB, Mid-Market, Enterprise); blank means every account
 
 # %%
-from workbench import charts_sales, sales
-from workbench import report_html as html
-from workbench.report_context import open_report
+from workbench.analysis import sales
+from workbench.report import html
+from workbench.report.context import open_report
+from workbench.viz import sales as charts_sales
 
 ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
 deals, accounts = ctx.table("deals"), ctx.table("accounts")
@@ -46,13 +47,28 @@ ctx.show(charts_sales.win_rate_trend(win_rates, ctx.q, alpha=ctx.settings.themes
 # Deals still open at the end of the quarter.
 
 # %%
-ctx.show(charts_sales.pipeline_breakdown(sales.pipeline_by(deals, by="stage", quarter=ctx.q, fy_start_month=ctx.fy), "stage"), "pipeline_by_stage")
+ctx.show(
+    charts_sales.pipeline_breakdown(
+        sales.pipeline_by(deals, by="stage", quarter=ctx.q, fy_start_month=ctx.fy), "stage"
+    ),
+    "pipeline_by_stage",
+)
 
 # %%
-ctx.show(charts_sales.pipeline_breakdown(sales.pipeline_by(deals, accounts, by="segment", quarter=ctx.q, fy_start_month=ctx.fy), "segment"), "pipeline_by_segment")
+ctx.show(
+    charts_sales.pipeline_breakdown(
+        sales.pipeline_by(deals, accounts, by="segment", quarter=ctx.q, fy_start_month=ctx.fy), "segment"
+    ),
+    "pipeline_by_segment",
+)
 
 # %%
-ctx.show(charts_sales.pipeline_breakdown(sales.pipeline_by(deals, by="product", quarter=ctx.q, fy_start_month=ctx.fy), "product"), "pipeline_by_product")
+ctx.show(
+    charts_sales.pipeline_breakdown(
+        sales.pipeline_by(deals, by="product", quarter=ctx.q, fy_start_month=ctx.fy), "product"
+    ),
+    "pipeline_by_product",
+)
 
 # %% [markdown]
 # <h2 id="loss-reasons">Why we lose</h2>
@@ -79,10 +95,20 @@ ctx.save_table(gaps, "product_gaps")
 ctx.show(charts_sales.product_gaps_chart(gaps), "product_gaps")
 
 # %%
-html.table(gaps, {"rank": "#", "label": "Theme", "lost_deals": "Lost deals", "lost_value": "Lost value",
-                  "open_deals": "Open deals", "open_value": "Open value", "blocked_value": "Lost + open"},
-           {"lost_deals": "", "lost_value": "$", "open_deals": "", "open_value": "$", "blocked_value": "$"},
-           max_rows=10)
+html.table(
+    gaps,
+    {
+        "rank": "#",
+        "label": "Theme",
+        "lost_deals": "Lost deals",
+        "lost_value": "Lost value",
+        "open_deals": "Open deals",
+        "open_value": "Open value",
+        "blocked_value": "Lost + open",
+    },
+    {"lost_deals": "", "lost_value": "$", "open_deals": "", "open_value": "$", "blocked_value": "$"},
+    max_rows=10,
+)
 
 # %% [markdown]
 # ## Sales cycle

@@ -21,15 +21,20 @@ output_dir: str = ""  # folder for charts/ and tables/; blank means reports/scra
 segment: str = ""  # only this customer segment (SMB, Mid-Market, Enterprise); blank means every account
 
 # %%
-from workbench import charts_market, competitors, market
-from workbench import report_html as html
-from workbench.report_context import open_report
+from IPython.display import display
+
+from workbench.analysis import competitors, market
+from workbench.report import html
+from workbench.report.context import open_report
+from workbench.viz import market as charts_market
 
 ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
 rivals = ctx.table("competitors")
 deals = ctx.table("deals")
 found = competitors.mentions(ctx.table("feedback"), deals, rivals, fy_start_month=ctx.fy)
-ctx.header("Market and competitors", "Who customers compare us with, who we lose to, and what the market did.")
+ctx.header(
+    "Market and competitors", "Who customers compare us with, who we lose to, and what the market did."
+)
 
 # %% [markdown]
 # ## Share of voice
@@ -60,20 +65,42 @@ ctx.show(charts_market.competitor_win_rates(rates, market.NO_COMPETITOR), "win_r
 timeline = market.mention_timeline(found)
 releases = market.release_timeline(ctx.table("market_events"), timeline)
 ctx.save_table(releases, "competitor_releases")
-ctx.show(charts_market.mention_timeline_chart(timeline, releases, since=str(ctx.quarter.shift(-3).start.date()), until=str(ctx.quarter.end.date())), "mention_timeline")
+ctx.show(
+    charts_market.mention_timeline_chart(
+        timeline, releases, since=str(ctx.quarter.shift(-3).start.date()), until=str(ctx.quarter.end.date())
+    ),
+    "mention_timeline",
+)
 
 # %%
-html.table(releases.sort_values("date", ascending=False), {"date": "Date", "competitor": "Competitor",
-           "title": "Release", "mentions_after": "Mentions after", "spike_after": "Spike"}, max_rows=12)
+html.table(
+    releases.sort_values("date", ascending=False),
+    {
+        "date": "Date",
+        "competitor": "Competitor",
+        "title": "Release",
+        "mentions_after": "Mentions after",
+        "spike_after": "Spike",
+    },
+    max_rows=12,
+)
 
 # %% [markdown]
 # ## Market metrics
 
 # %%
 series = market.market_metric_series(ctx.table("market_metrics"), fy_start_month=ctx.fy)
-ctx.save_table(market.market_metric_change(ctx.table("market_metrics"), ctx.q, fy_start_month=ctx.fy), "market_metric_change")
+ctx.save_table(
+    market.market_metric_change(ctx.table("market_metrics"), ctx.q, fy_start_month=ctx.fy),
+    "market_metric_change",
+)
 for name in sorted(series["metric"].unique()):
-    display(ctx.show(charts_market.market_metric_chart(series, name, quarter_end=str(ctx.quarter.end.date())), f"market_{name}"))
+    display(
+        ctx.show(
+            charts_market.market_metric_chart(series, name, quarter_end=str(ctx.quarter.end.date())),
+            f"market_{name}",
+        )
+    )
 
 # %% [markdown]
 # ## Data coverage

@@ -21,15 +21,20 @@ output_dir: str = ""  # folder for charts/ and tables/; blank means reports/scra
 segment: str = ""  # only this customer segment (SMB, Mid-Market, Enterprise); blank means every account
 
 # %%
-from workbench import charts_outcomes, churn, outcomes
-from workbench import report_html as html
-from workbench.report_context import open_report
+from IPython.display import display
+
+from workbench.analysis import churn, outcomes
+from workbench.report import html
+from workbench.report.context import open_report
+from workbench.viz import outcomes as charts_outcomes
 
 ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
 accounts, feedback, usage = ctx.table("accounts"), ctx.table("feedback"), ctx.table("usage")
 assignments, themes = ctx.output("assignments"), ctx.output("themes")
 shipped = ctx.settings.shipped
-ctx.header("Product outcomes", "What we shipped, whether it moved adoption and customer pain, and who lost faith.")
+ctx.header(
+    "Product outcomes", "What we shipped, whether it moved adoption and customer pain, and who lost faith."
+)
 
 # %% [markdown]
 # ## Feature adoption
@@ -38,7 +43,10 @@ ctx.header("Product outcomes", "What we shipped, whether it moved adoption and c
 # %%
 adoption = outcomes.feature_adoption(usage, accounts, freq="W", fy_start_month=ctx.fy)
 ctx.save_table(adoption, "feature_adoption")
-ctx.show(charts_outcomes.adoption_chart(adoption, [(str(i.shipped_on), i.name, i.feature or "") for i in shipped]), "feature_adoption")
+ctx.show(
+    charts_outcomes.adoption_chart(adoption, [(str(i.shipped_on), i.name, i.feature or "") for i in shipped]),
+    "feature_adoption",
+)
 
 # %% [markdown]
 # ## Before and after each release
@@ -59,7 +67,11 @@ for item in shipped:
 # %%
 wins = outcomes.wins(shipped, results, themes)
 ctx.save_table(wins, "wins")
-html.table(wins, {"item": "Shipped", "shipped_on": "On", "evidence": "What changed", "credit": "Thanks to"}, max_rows=10)
+html.table(
+    wins,
+    {"item": "Shipped", "shipped_on": "On", "evidence": "What changed", "credit": "Thanks to"},
+    max_rows=10,
+)
 
 # %% [markdown]
 # <h2 id="churn">Churn</h2>
@@ -70,7 +82,9 @@ ctx.save_table(rates, "churn_rates")
 ctx.show(charts_outcomes.churn_chart(rates, ctx.q), "churn")
 
 # %%
-reasons = churn.churn_reasons(feedback, assignments, themes, accounts, quarters=[str(q) for q in ctx.quarter.window(4)])
+reasons = churn.churn_reasons(
+    feedback, assignments, themes, accounts, quarters=[str(q) for q in ctx.quarter.window(4)]
+)
 ctx.save_table(reasons, "churn_reasons")
 ctx.show(charts_outcomes.churn_reasons_chart(reasons, ctx.palette), "churn_reasons")
 
@@ -81,9 +95,19 @@ ctx.show(charts_outcomes.churn_reasons_chart(reasons, ctx.palette), "churn_reaso
 # %%
 at_risk = churn.arr_at_risk(feedback, assignments, accounts, ctx.q, themes, fy_start_month=ctx.fy)
 ctx.save_table(at_risk, "arr_at_risk")
-html.table(at_risk, {"name": "Account", "segment": "Segment", "arr": "ARR", "negative_now": "Negative items",
-                     "negative_prev": "Last quarter", "top_theme": "Main theme"},
-           {"arr": "$", "negative_now": "", "negative_prev": ""}, max_rows=15)
+html.table(
+    at_risk,
+    {
+        "name": "Account",
+        "segment": "Segment",
+        "arr": "ARR",
+        "negative_now": "Negative items",
+        "negative_prev": "Last quarter",
+        "top_theme": "Main theme",
+    },
+    {"arr": "$", "negative_now": "", "negative_prev": ""},
+    max_rows=15,
+)
 
 # %% [markdown]
 # ## Data coverage

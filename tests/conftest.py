@@ -46,8 +46,9 @@ def make_project(root: Path) -> Path:
 @pytest.fixture(scope="session")
 def demo_settings(tmp_path_factory):
     """Settings of a temporary project holding the full demo company, pulled (all quarters)."""
-    from workbench import demo, pull
-    from workbench.config import load_settings
+    from workbench.core.config import load_settings
+    from workbench.demo import company as demo
+    from workbench.ingest import pull
 
     root = make_project(tmp_path_factory.mktemp("demo_project"))
     settings = load_settings(root=root)
@@ -59,7 +60,7 @@ def demo_settings(tmp_path_factory):
 @pytest.fixture(scope="session")
 def themed_settings(demo_settings):
     """The demo project after the theme engine ran for the latest quarter."""
-    from workbench import themes
+    from workbench.themes import engine as themes
 
     themes.run(demo_settings, quarter=None)
     return demo_settings
@@ -75,7 +76,7 @@ REPORT_DB_URL = "postgresql://analyst:pa55-wb-9c1d@db.internal:5432/crm"
 
 @pytest.fixture(scope="session")
 def demo_report(themed_settings, tmp_path_factory):
-    """The quarterly report of the themed demo, built once (``report.build(..., skip_pull=True)``).
+    """The quarterly report of the themed demo, built once (``pipeline.build(..., skip_pull=True)``).
 
     It is built in a copy of the project so that other tests keep the untouched data: the copy gets
     a hostile evidence quote for every theme and a hostile suffix on one theme label, and the build
@@ -83,9 +84,9 @@ def demo_report(themed_settings, tmp_path_factory):
     """
     import pandas as pd
 
-    from workbench import report
-    from workbench.config import load_settings
-    from workbench.store import themes_path
+    from workbench import pipeline
+    from workbench.core.config import load_settings
+    from workbench.core.store import themes_path
 
     root = tmp_path_factory.mktemp("report_project")
     for part in ("config", "notebooks", "data/processed", "data/models"):
@@ -101,7 +102,7 @@ def demo_report(themed_settings, tmp_path_factory):
     saved = {k: os.environ.get(k) for k in ("WORKBENCH_TEST_SECRET", "WORKBENCH_TEST_DB_URL")}
     os.environ.update(WORKBENCH_TEST_SECRET=REPORT_SECRET, WORKBENCH_TEST_DB_URL=REPORT_DB_URL)
     try:
-        result = report.build(settings, skip_pull=True)
+        result = pipeline.build(settings, skip_pull=True)
     finally:
         for key, value in saved.items():
             if value is None:

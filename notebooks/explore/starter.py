@@ -24,8 +24,8 @@ output_dir: str = ""  # where ctx.show() writes charts; blank means reports/scra
 segment: str = ""  # only this customer segment (SMB, Mid-Market, Enterprise); blank means every account
 
 # %%
-from workbench import charts
-from workbench.report_context import open_report
+from workbench.report.context import open_report
+from workbench.viz import charts
 
 ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
 feedback = ctx.table("feedback")
@@ -38,8 +38,12 @@ ctx.q, len(feedback), len(assignments)
 
 # %%
 theme_id = themes["theme_id"].iloc[0]
-ids = assignments.loc[(assignments["theme_id"] == theme_id) & (assignments["table"] == "feedback"), "record_id"]
-feedback[feedback["feedback_id"].isin(ids) & (feedback["quarter"] == ctx.q)][["created_at", "channel", "text"]].head(20)
+ids = assignments.loc[
+    (assignments["theme_id"] == theme_id) & (assignments["table"] == "feedback"), "record_id"
+]
+feedback[feedback["feedback_id"].isin(ids) & (feedback["quarter"] == ctx.q)][
+    ["created_at", "channel", "text"]
+].head(20)
 
 # %% [markdown]
 # ## A chart

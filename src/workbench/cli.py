@@ -2,7 +2,7 @@
 
 Each command is a thin wrapper: it loads the settings, calls one function of the
 package and prints a short summary. Errors derived from
-:class:`workbench.errors.WorkbenchError` become a one-line message and exit code 2.
+:class:`workbench.core.errors.WorkbenchError` become a one-line message and exit code 2.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
-from workbench.errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
 
 app = typer.Typer(
     help="Product Insights Workbench: pull customer and market data, find themes, build quarterly reports.",
@@ -76,7 +76,7 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug lo
 
 
 def _settings(config: Path | None):
-    from workbench.config import load_settings
+    from workbench.core.config import load_settings
 
     return load_settings(config)
 
@@ -91,7 +91,7 @@ def demo(
     scale: Annotated[float, typer.Option(help="size multiplier; 1.0 is the full demo company")] = 1.0,
 ) -> None:
     """Generate the embedded demo company (DuckDB warehouse, CSV/JSON exports and planted truth)."""
-    from workbench import demo as demo_mod
+    from workbench.demo import company as demo_mod
 
     settings = _settings(config)
     target = out or settings.paths.demo
@@ -108,7 +108,7 @@ def pull(
     all_: Annotated[bool, typer.Option("--all", help="pull every quarter the sources hold")] = False,
 ) -> None:
     """Snapshot every source, then normalise and validate into data/processed/."""
-    from workbench import pull as pull_mod
+    from workbench.ingest import pull as pull_mod
 
     settings = _settings(config)
     if not quarter and not all_:
@@ -126,7 +126,7 @@ def themes(
     """Fit or update themes over the window ending at the quarter; write assignments and metrics."""
     if ctx.invoked_subcommand is not None:
         return
-    from workbench import themes as themes_mod
+    from workbench.themes import engine as themes_mod
 
     settings = _settings(config)
     result = themes_mod.run(settings, quarter=quarter)
@@ -141,7 +141,7 @@ def themes_review(
     ] = False,
 ) -> None:
     """Show proposed registry changes (new candidate themes, label updates) as a diff."""
-    from workbench import registry
+    from workbench.themes import registry
 
     settings = _settings(config)
     diff = registry.review(settings, accept=accept)
@@ -156,7 +156,7 @@ def report(
     skip_pull: Annotated[bool, typer.Option(help="reuse data/processed as it is")] = False,
 ) -> None:
     """Pull, find themes, run every report notebook and publish reports/<quarter>/."""
-    from workbench import report as report_mod
+    from workbench.report import build as report_mod
 
     settings = _settings(config)
     result = report_mod.build(settings, quarter=quarter, only=only, skip_pull=skip_pull)
@@ -168,7 +168,7 @@ def report(
 @app.command()
 def schema() -> None:
     """Print the canonical tables and their columns (the data dictionary)."""
-    from workbench.schemas import describe
+    from workbench.core.schemas import describe
 
     frame = describe()
     for table, rows in frame.groupby("table", sort=False):

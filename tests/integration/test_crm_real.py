@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.sales import pipeline_by, sales_cycle, win_rate_by_quarter
+from workbench.analysis.sales import pipeline_by, sales_cycle, win_rate_by_quarter
 
 pytestmark = pytest.mark.shared_data
 

@@ -7,8 +7,8 @@ import socket
 import numpy as np
 import pytest
 
-from workbench.config import Paths
-from workbench.embeddings import l2_normalise, load_backend, model_id
+from workbench.core.config import Paths
+from workbench.themes.embeddings import l2_normalise, load_backend, model_id
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from workbench import competitors, insights, market, sales
-from workbench.store import load_output, load_table
+from workbench.analysis import competitors, insights, market, sales
+from workbench.core.store import load_output, load_table
 
 pytestmark = pytest.mark.slow
 

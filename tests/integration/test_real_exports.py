@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from workbench.config import load_settings
-from workbench.pull import pull
-from workbench.schemas import SEGMENTS
+from workbench.core.config import load_settings
+from workbench.core.schemas import SEGMENTS
+from workbench.ingest.pull import pull
 
 pytestmark = pytest.mark.shared_data
 

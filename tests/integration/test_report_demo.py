@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import HOSTILE_TEXT, REPORT_DB_URL, REPORT_SECRET
 
-from workbench.config import ReportSettings, load_settings
-from workbench.report_data import default_quarter
+from workbench.core.config import ReportSettings, load_settings
+from workbench.report.data import default_quarter
 
 pytestmark = pytest.mark.slow
 MAX_PAGE_BYTES = 5 * 1024 * 1024
@@ -107,7 +107,7 @@ def test_no_secret_reaches_any_file(demo_report, folder):
 
 def test_partial_rebuild_reproduces_the_same_numbers(demo_report, folder):
     """Same data and config, same numbers; ``only`` rebuilds one report and keeps the others."""
-    from workbench import report
+    from workbench.report import build as report
 
     settings = load_settings(root=folder.parents[1])
     names = ["win_rate_by_quarter", "loss_reasons", "product_gaps", "sales_cycle", "lost_deal_themes"]

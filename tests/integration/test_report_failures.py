@@ -12,9 +12,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from workbench.config import load_settings
-from workbench.quarters import Quarter
-from workbench.report import ReportError, render
+from workbench.core.config import load_settings
+from workbench.core.quarters import Quarter
+from workbench.report.build import ReportError, render
 
 PARAMS = (
     'quarter: str = ""  # reporting quarter\nconfig: str = ""  # workbench.yaml\n'

@@ -14,11 +14,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
-from workbench import sales, themes
-from workbench.config import ShippedItem
-from workbench.embeddings import embedder_for
-from workbench.registry import Registry
-from workbench.store import load_output, load_table
+from workbench.analysis import sales
+from workbench.core.config import ShippedItem
+from workbench.core.store import load_output, load_table
+from workbench.themes import engine as themes
+from workbench.themes.embeddings import embedder_for
+from workbench.themes.registry import Registry
 
 pytestmark = pytest.mark.slow
 
@@ -139,7 +140,7 @@ def test_planted_competitor_theme_dominates_losses_to_that_competitor(
 def test_planted_improvement_shows_as_a_significant_drop_after_the_release(
     themed_settings, facts, assignments
 ):
-    from workbench import outcomes
+    from workbench.analysis import outcomes
 
     fact = facts["improved"]
     item = ShippedItem(

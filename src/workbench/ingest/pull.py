@@ -1,0 +1,450 @@
+"""``workbench pull``: snapshot every source, normalise and validate into ``data/processed/``.
+
+The steps, and why they come in this order:
+
+1. Read every source (:mod:`workbench.ingest.sources`) and copy what was read into a new raw snapshot
+   ``data/raw/<pulled-at>/`` with its manifest, before anything is interpreted, so any number in
+   a report can be traced back to the exact bytes it came from.
+2. Normalise each source (:mod:`workbench.ingest.normalize`): mapping, values, ids, types. Time tables
+   keep only the rows of the pulled quarter (rows outside it are counted, not rejected).
+3. Per table: reject repeated ids, add ``quarter``, validate with pandera; rows that fail go to
+   ``<table>.rejects.parquet`` with ``_source``, ``_file``, ``_row`` and ``_reason``.
+   Processed + rejected equals the rows that came in, per source, checked on every pull.
+4. Write the new ``data/processed/`` in a temporary folder and swap it in. With ``--quarter Q``
+   the time tables keep the other quarters already processed and only Q's rows are replaced;
+   dimension tables (accounts, competitors) are replaced whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import polars as pl
+
+from workbench.core.config import FileSource, Settings, SourcesConfig
+from workbench.core.errors import WorkbenchError
+from workbench.core.quarters import Quarter, quarter_labels
+from workbench.core.schemas import TABLES
+from workbench.core.store import processed_path, write_atomic
+from workbench.ingest.normalize import (
+    QUARTER,
+    REASON,
+    SOURCE,
+    TRACE,
+    TRUNCATED,
+    add_quarters,
+    mark_duplicates,
+    normalise,
+    validate,
+)
+from workbench.ingest.snapshot import (
+    MANIFEST,
+    claim_snapshot_dir,
+    pulled_at_stamp,
+    staging_dir,
+    swap_in,
+    write_inputs,
+    write_json,
+)
+from workbench.ingest.sources import FILE, INTERNAL, ROW, SourceRead, read_source
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    """Rows of one source in one pull.
+
+    ``read`` rows came from the source; ``outside`` of them fall outside the pulled quarter
+    (kept in the snapshot, not processed); the other ``input`` rows are each either
+    ``processed`` or ``rejected``.
+    """
+
+    source: str
+    table: str
+    kind: str
+    read: int
+    outside: int
+    input: int
+    processed: int
+    rejected: int
+
+
+@dataclass(frozen=True)
+class TableCount:
+    """Rows of one table in one pull; ``rows`` is the processed table's size after it."""
+
+    table: str
+    input: int
+    processed: int
+    rejected: int
+    rows: int
+    rejects_path: Path | None
+
+
+@dataclass
+class PullResult:
+    """What a pull did: where it wrote, and every row accounted for."""
+
+    pulled_at: str
+    snapshot_dir: Path
+    processed_dir: Path
+    quarter: str | None  # the quarter asked for; None for --all
+    quarters: list[str]  # quarters holding rows from this pull
+    tables: dict[str, TableCount] = field(default_factory=dict)
+    sources: list[SourceCount] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        """table -> {input, processed, rejected, rows}."""
+        return {
+            t.table: {"input": t.input, "processed": t.processed, "rejected": t.rejected, "rows": t.rows}
+            for t in self.tables.values()
+        }
+
+    @property
+    def rejects_paths(self) -> dict[str, Path]:
+        return {t.table: t.rejects_path for t in self.tables.values() if t.rejects_path is not None}
+
+    @property
+    def rejected(self) -> int:
+        return sum(t.rejected for t in self.tables.values())
+
+    def summary(self) -> str:
+        """A few lines for the terminal: rows per table, rejects and where they are, empty quarters."""
+        scope = self.quarter or "all quarters"
+        lines = [f"pulled {scope} from {len(self.sources)} source(s); snapshot {self.snapshot_dir}"]
+        for t in self.tables.values():
+            kept = f" (table now {t.rows:,} rows)" if t.rows != t.processed else ""
+            lines.append(f"  {t.table:<15} {t.processed:>9,} rows{kept}")
+        for t in self.tables.values():
+            if t.rejected:
+                lines.append(f"  {t.rejected:,} {t.table} rows rejected -> {t.rejects_path}")
+        if self.quarter and not self.time_rows():
+            lines.append(f"  quarter {self.quarter} has no data: 0 rows")
+        lines.append(f"processed tables in {self.processed_dir}")
+        return "\n".join(lines)
+
+    def time_rows(self) -> int:
+        """Rows of time tables this pull processed (0: the quarter has no data).
+
+        Rows whose date cannot be read are rejected in every quarter's pull, so they do not count.
+        """
+        return sum(t.processed for t in self.tables.values() if TABLES[t.table].date_column)
+
+
+def pull(settings: Settings, quarter: str | None = None, all_quarters: bool = False) -> PullResult:
+    """Snapshot every configured source, then normalise and validate into ``data/processed/``.
+
+    Args:
+        settings: the project's settings (paths, fiscal year, sources config).
+        quarter: pull this quarter (``2026Q3``, ``2026-Q3`` or ``Q3-2026``) of the time tables.
+        all_quarters: pull everything the sources hold instead.
+
+    Raises:
+        WorkbenchError: neither or both of ``quarter`` and ``all_quarters``; a source that cannot
+            be read (:class:`~workbench.core.errors.SourceError`); a bad config or quarter.
+    """
+    if bool(quarter) == bool(all_quarters):
+        raise WorkbenchError("say which data to pull: a quarter (e.g. 2026Q3) or all quarters, not both")
+    q = Quarter.parse(quarter, settings.fiscal_year_start_month) if quarter else None
+    config = settings.load_sources()
+    paths = settings.paths
+    now = dt.datetime.now(dt.UTC)
+    snapshot = claim_snapshot_dir(paths.raw, pulled_at_stamp(now))
+    logger.info("pulling %s into snapshot %s", q or "all quarters", snapshot.name)
+    result = PullResult(
+        pulled_at=now.isoformat(timespec="seconds"),
+        snapshot_dir=snapshot,
+        processed_dir=paths.processed,
+        quarter=str(q) if q else None,
+        quarters=[],
+    )
+    staged: Path | None = None
+    n_sources = sum(len(sources) for sources in config.tables.values())
+    try:
+        with _progress(n_sources + len(config.tables)) as step:
+            reads, entries = _read_all(config, settings.root, q, snapshot, step)
+            write_json(snapshot / MANIFEST, _snapshot_manifest(now, q, config, reads, entries))
+            staged = staging_dir(paths.processed)
+            _process_all(result, reads, list(config.tables), settings, q, staged, step)
+        swap_in(staged, paths.processed, _owned(config.tables))
+    except BaseException:
+        # A failed pull leaves no trace: the last good processed data, and no snapshot of its own.
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+        shutil.rmtree(snapshot, ignore_errors=True)
+        raise
+    logger.info("pull done: %s", ", ".join(f"{t} {c['processed']:,}" for t, c in result.counts.items()))
+    return result
+
+
+def _owned(tables: Iterable[str]) -> set[str]:
+    """Names in data/processed/ that a pull of these tables rewrites (stale rejects included)."""
+    return {MANIFEST} | {f"{t}{suffix}" for t in tables for suffix in (".parquet", ".rejects.parquet")}
+
+
+def _process_all(
+    result: PullResult,
+    reads: list[SourceRead],
+    tables: list[str],
+    settings: Settings,
+    q: Quarter | None,
+    staged: Path,
+    step: Callable[[str], None],
+) -> None:
+    """Normalise, validate and write every table into ``staged``; fill in ``result``."""
+    covered: set[str] = set()
+    for table in tables:
+        step(f"validating {table}")
+        frame, table_count, source_counts = _process_table(
+            table, [r for r in reads if r.table == table], settings, q, staged
+        )
+        result.tables[table] = table_count
+        result.sources.extend(source_counts)
+        if QUARTER in frame.columns:
+            covered |= {str(label) for label in frame[QUARTER].dropna().unique()}
+    result.quarters = [str(q)] if q else sorted(covered)
+    write_json(staged / MANIFEST, _processed_manifest(result, settings))
+
+
+# ------------------------------------------------------------------------------------------ reading
+
+
+def _read_all(
+    config: SourcesConfig, root: Path, q: Quarter | None, snapshot: Path, step: Callable[[str], None]
+) -> tuple[list[SourceRead], dict[str, list[dict[str, Any]]]]:
+    """Read every source in config order, copying each into the snapshot as soon as it is read."""
+    reads: list[SourceRead] = []
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for table, sources in config.tables.items():
+        for source in sources:
+            step(f"reading {source.name} -> {table}")
+            read = read_source(source, table, root, config, q)
+            entries[source.name] = write_inputs(snapshot, read, root)
+            reads.append(read)
+            logger.info("source %s -> %s: %d rows read", source.name, table, read.rows)
+    return reads, entries
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[str], None]]:
+    """A rich progress bar on stderr when it is a terminal; log lines otherwise."""
+    if not sys.stderr.isatty():
+        counter = iter(range(1, total + 1))
+
+        def log_step(label: str) -> None:
+            logger.info("%s (%d/%d)", label, next(counter), total)
+
+        yield log_step
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("pulling", total=total)
+        started = False
+
+        def bar_step(label: str) -> None:
+            nonlocal started
+            if started:
+                bar.advance(task)
+            started = True
+            bar.update(task, description=label)
+
+        yield bar_step
+        bar.update(task, completed=total)
+
+
+# --------------------------------------------------------------------------------------- processing
+
+
+def _process_table(
+    table: str, reads: list[SourceRead], settings: Settings, q: Quarter | None, staged: Path
+) -> tuple[pd.DataFrame, TableCount, list[SourceCount]]:
+    """Normalise, validate and write one table: the written frame, its count and per-source counts."""
+    spec = TABLES[table]
+    fy = settings.fiscal_year_start_month
+    frames: list[pl.DataFrame] = []
+    read_rows: dict[str, tuple[int, int]] = {}
+    for read in reads:
+        norm = normalise(read)
+        outside = 0
+        if q is not None and spec.date_column:
+            when = pl.col(spec.date_column)
+            keep = when.is_null() | ((when >= q.start.to_pydatetime()) & (when < q.end.to_pydatetime()))
+            kept = norm.filter(keep)
+            outside, norm = norm.height - kept.height, kept
+        read_rows[read.source.name] = (read.rows, outside)
+        frames.append(norm)
+    combined = _stack(frames, table) if frames else pl.DataFrame()
+
+    kept = _kept_rows(settings, table, q)
+    taken = set(kept[spec.id_column].dropna().astype(str)) if spec.id_column and len(kept) else set()
+    if combined.width:
+        combined = add_quarters(mark_duplicates(combined, table, taken), table, fy)
+        valid, rejected = validate(combined, table)
+    else:
+        valid, rejected = (
+            pd.DataFrame(),
+            pl.DataFrame(schema={SOURCE: pl.String, FILE: pl.String, ROW: pl.Int64, REASON: pl.String}),
+        )
+
+    counts: list[SourceCount] = []
+    for read in reads:
+        name = read.source.name
+        n_read, outside = read_rows[name]
+        n_processed = int((valid[SOURCE] == name).sum()) if len(valid) else 0
+        n_rejected = rejected.filter(pl.col(SOURCE) == name).height
+        n_input = n_read - outside
+        if n_processed + n_rejected != n_input:  # every row accounted for, or the pull is wrong
+            raise RuntimeError(
+                f"bug: source {name}: {n_processed} processed + {n_rejected} rejected != {n_input} input rows"
+            )
+        kind = "file" if isinstance(read.source, FileSource) else "sql"
+        counts.append(SourceCount(name, table, kind, n_read, outside, n_input, n_processed, n_rejected))
+
+    final = _final_frame(valid, kept, table)
+    write_atomic(final, staged / f"{table}.parquet")
+    rejects_path = None  # where the rejects will be once the staged folder is swapped in
+    if rejected.height:
+        name = write_atomic(_rejects_frame(reads, rejected), staged / f"{table}.rejects.parquet").name
+        rejects_path = settings.paths.processed / name
+        logger.warning("%s: %d row(s) rejected -> %s.rejects.parquet", table, rejected.height, table)
+    n_input = sum(c.input for c in counts)
+    return final, TableCount(table, n_input, len(valid), rejected.height, len(final), rejects_path), counts
+
+
+def _stack(frames: list[pl.DataFrame], table: str) -> pl.DataFrame:
+    """Sources of one table as one frame. Extra columns whose types clash between sources become text.
+
+    Canonical columns already share one type (normalising set it), so only extras can clash.
+    """
+    try:
+        return pl.concat(frames, how="diagonal_relaxed")
+    except pl.exceptions.PolarsError:
+        fixed = {*TABLES[table].names, SOURCE, QUARTER, TRUNCATED, *INTERNAL, *TRACE}
+        as_text = [
+            f.with_columns(pl.col(c).cast(pl.String) for c in f.columns if c not in fixed) for f in frames
+        ]
+        return pl.concat(as_text, how="diagonal_relaxed")
+
+
+def _kept_rows(settings: Settings, table: str, q: Quarter | None) -> pd.DataFrame:
+    """Rows of other quarters already processed, kept by a ``--quarter`` pull of a time table."""
+    date_col = TABLES[table].date_column
+    path = processed_path(settings, table)
+    if q is None or date_col is None or not path.exists():
+        return pd.DataFrame()
+    existing = pd.read_parquet(path)
+    if date_col not in existing.columns:
+        return pd.DataFrame()
+    # Relabel, so that a changed fiscal-year start cannot leave two labels for one quarter.
+    labels = quarter_labels(existing[date_col], settings.fiscal_year_start_month)
+    existing = existing.assign(**{QUARTER: labels})
+    kept = existing[existing[QUARTER] != str(q)].reset_index(drop=True)
+    logger.info("%s: keeping %d processed row(s) of other quarters", table, len(kept))
+    return kept
+
+
+def _final_frame(valid: pd.DataFrame, kept: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The processed table: canonical columns, source, quarter, text_truncated, then extras."""
+    spec = TABLES[table]
+    new = valid.drop(columns=[c for c in TRACE if c in valid.columns])
+    if len(kept):
+        new = pd.concat([kept, new], ignore_index=True) if len(new) else kept
+    added = [SOURCE, QUARTER, TRUNCATED] if spec.date_column else [SOURCE, TRUNCATED]
+    first = [c for c in [*spec.names, *added] if c in new.columns]
+    if not len(new.columns):  # a table configured with no sources: empty, with its columns
+        new = pd.DataFrame({c: pd.Series(dtype=object) for c in [*spec.names, *added]})
+        first = list(new.columns)
+    return new[first + [c for c in new.columns if c not in first]]
+
+
+def _rejects_frame(reads: list[SourceRead], rejected: pl.DataFrame) -> pd.DataFrame:
+    """Rejected rows as read (every value as text) with ``_source``, ``_file``, ``_row``, ``_reason``."""
+    parts = []
+    for read in reads:
+        keys = rejected.filter(pl.col(SOURCE) == read.source.name).select(FILE, ROW, REASON)
+        if keys.is_empty():
+            continue
+        raw = read.frame.with_columns(
+            pl.col(c).cast(pl.String) for c in read.frame.columns if c not in INTERNAL
+        )
+        rows = raw.join(keys, on=[FILE, ROW], how="inner", validate="1:1", maintain_order="left")
+        parts.append(rows.with_columns(pl.lit(read.source.name).alias("_source")))
+    frame = pl.concat(parts, how="diagonal_relaxed")
+    front = ["_source", FILE, ROW, REASON]
+    return frame.select(front + [c for c in frame.columns if c not in front]).to_pandas()
+
+
+# ---------------------------------------------------------------------------------------- manifests
+
+
+def _snapshot_manifest(
+    now: dt.datetime,
+    q: Quarter | None,
+    config: SourcesConfig,
+    reads: list[SourceRead],
+    entries: dict[str, list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """What was read, from where, when; never a URL or a credential (SQL sources name only url_env)."""
+    sources = {}
+    for read in reads:
+        src = read.source
+        info: dict[str, Any] = {"table": read.table, "kind": src.kind, "rows": read.rows}
+        if isinstance(src, FileSource):
+            info |= {"path": src.path, "format": src.resolved_format}
+        else:
+            info |= {
+                "database": f"${src.url_env}" if src.url_env else config.warehouse,
+                "query": src.query,
+                "params": read.params,
+            }
+        info |= {"inputs": entries[src.name], "schema": read.schema()}
+        sources[src.name] = info
+    return {
+        "pulled_at": now.isoformat(timespec="seconds"),
+        "quarter": str(q) if q else "all",
+        "bounds": {"start": q.start.isoformat(), "end": q.end.isoformat()} if q else None,
+        "sources": sources,
+    }
+
+
+def _processed_manifest(result: PullResult, settings: Settings) -> dict[str, Any]:
+    def rel(path: Path | None) -> str | None:
+        if path is None:
+            return None
+        try:
+            return path.relative_to(settings.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    return {
+        "pulled_at": result.pulled_at,
+        "snapshot": rel(result.snapshot_dir),
+        "quarter": result.quarter or "all",
+        "quarters": result.quarters,
+        "fiscal_year_start_month": settings.fiscal_year_start_month,
+        "tables": {
+            t.table: {
+                "input": t.input,
+                "processed": t.processed,
+                "rejected": t.rejected,
+                "rows": t.rows,
+                "rejects": rel(t.rejects_path),
+            }
+            for t in result.tables.values()
+        },
+        "sources": [vars(c) for c in result.sources],
+    }

@@ -1,0 +1,222 @@
+"""File sources: csv, tsv, parquet, json (array of records), jsonl and xlsx.
+
+Every file is read once into memory: the same bytes are hashed, copied into the raw snapshot
+and parsed, so the snapshot is exactly what was parsed. Text files are checked before parsing,
+because the parser's own errors on bad input are cryptic:
+
+- an empty file is an error (a file with only a header is fine: zero rows);
+- bytes that are not valid in the configured encoding give the byte offset and line;
+- a byte-order mark is skipped;
+- a csv that comes out as one column whose header holds another delimiter is the wrong
+  delimiter, and the error says which ``delimiter:`` to set.
+
+CSV values are read as text (no type guessing), so the pull decides every type and can say
+which value in which row it could not read.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import json
+import logging
+from pathlib import Path
+
+import polars as pl
+
+from workbench.core.config import FileSource
+from workbench.core.errors import SourceError
+from workbench.ingest.sources import FILE, INTERNAL, ROW, RawInput, SourceRead
+
+logger = logging.getLogger(__name__)
+
+BOM = b"\xef\xbb\xbf"
+_UTF8 = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
+_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+
+
+def read_file_source(source: FileSource, table: str, root: Path) -> SourceRead:
+    """Read every file the source's path (or glob) names, in sorted order."""
+    paths = resolve_paths(source, root)
+    frames: list[pl.DataFrame] = []
+    inputs: list[RawInput] = []
+    for path in paths:
+        data = path.read_bytes()
+        frame = parse_bytes(data, source, path)
+        frames.append(trace(frame, path.name))
+        inputs.append(RawInput(name=_unique_name(path.name, inputs), data=data, origin=str(path)))
+        logger.debug("source %s: %s: %d rows", source.name, path.name, frame.height)
+    frame = frames[0] if len(frames) == 1 else _stack(frames, source)
+    return SourceRead(source=source, table=table, frame=frame, inputs=inputs)
+
+
+def resolve_paths(source: FileSource, root: Path) -> list[Path]:
+    """The files a source names. A glob that matches nothing is a missing file."""
+    pattern = Path(source.path).expanduser()
+    if not pattern.is_absolute():
+        pattern = root / pattern
+    if glob.has_magic(str(pattern)):
+        paths = sorted(Path(p) for p in glob.glob(str(pattern)) if Path(p).is_file())
+    else:
+        paths = [pattern] if pattern.is_file() else []
+    if not paths:
+        what = "no file matches" if glob.has_magic(str(pattern)) else "file not found:"
+        raise SourceError(f"source {source.name!r}: {what} {source.path} (looked for {pattern})")
+    return paths
+
+
+def parse_bytes(data: bytes, source: FileSource, path: Path) -> pl.DataFrame:
+    """Parse one file's bytes into a frame with clean, unique column names."""
+    fmt = source.resolved_format
+    where = f"source {source.name!r}: {path.name}"
+    if fmt in ("csv", "tsv", "json", "jsonl"):
+        data = _as_utf8(data, source.encoding, where)
+        if not data.strip():
+            raise SourceError(f"{where}: the file is empty (no header, no rows)")
+    elif not data:
+        raise SourceError(f"{where}: the file is empty (0 bytes)")
+    try:
+        if fmt in ("csv", "tsv"):
+            frame = _read_delimited(data, source, fmt, where)
+        elif fmt == "parquet":
+            frame = pl.read_parquet(io.BytesIO(data))
+        elif fmt == "json":
+            frame = _read_json(data, where)
+        elif fmt == "jsonl":
+            frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+        else:
+            frame = _read_xlsx(data, source, where)
+    except SourceError:
+        raise
+    except Exception as exc:  # parser errors of every library end here, as one line
+        raise SourceError(f"{where}: cannot read as {fmt}: {_first_line(exc)}") from None
+    return flatten(clean_columns(frame))
+
+
+def trace(frame: pl.DataFrame, file: str) -> pl.DataFrame:
+    """``frame`` with ``_row`` (1-based record number) and ``_file`` appended."""
+    return frame.with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW), pl.lit(file, dtype=pl.String).alias(FILE)
+    )
+
+
+def clean_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Header names without byte-order marks or surrounding spaces; blanks and repeats made unique.
+
+    Names the pull uses for tracing rows (``_row``, ``_file``) are renamed ``<name>_original``.
+    """
+    seen: set[str] = set()
+    names: list[str] = []
+    for i, raw in enumerate(frame.columns, start=1):
+        name = str(raw).replace("\ufeff", "").strip() or f"column_{i}"
+        if name in INTERNAL or name.startswith("_source") or name == "_reason":
+            name = f"{name}_original"
+        base, n = name, 2
+        while name in seen:
+            name, n = f"{base}_{n}", n + 1
+        seen.add(name)
+        names.append(name)
+    return frame.rename(dict(zip(frame.columns, names, strict=True)))
+
+
+def _as_utf8(data: bytes, encoding: str, where: str) -> bytes:
+    """UTF-8 bytes without a byte-order mark; a clear error for bytes the encoding cannot hold."""
+    utf8 = encoding.lower() in _UTF8
+    try:
+        text = data.decode("utf-8-sig" if utf8 else encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        hint = "set `encoding:` (e.g. cp1252 or latin-1)" if utf8 else "check `encoding:`"
+        raise SourceError(
+            f"{where}: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}) is not valid "
+            f"{encoding}; {hint}"
+        ) from None
+    if utf8:
+        return data[len(BOM) :] if data.startswith(BOM) else data
+    return text.lstrip("\ufeff").encode("utf-8")
+
+
+def _read_delimited(data: bytes, source: FileSource, fmt: str, where: str) -> pl.DataFrame:
+    delimiter = source.delimiter or ("\t" if fmt == "tsv" else ",")
+    frame = pl.read_csv(
+        io.BytesIO(data),
+        separator=delimiter,
+        infer_schema=False,
+        has_header=True,
+        quote_char='"',
+        raise_if_empty=False,
+    )
+    if frame.width == 1:
+        header = frame.columns[0]
+        for other, label in _DELIMITER_NAMES.items():
+            if other != delimiter and other in header:
+                shown = "\\t" if other == "\t" else other
+                raise SourceError(
+                    f"{where}: read as a single column {header[:60]!r}; it looks {label}-separated: "
+                    f'set `delimiter: "{shown}"`'
+                )
+    return frame
+
+
+def _read_json(data: bytes, where: str) -> pl.DataFrame:
+    """A JSON array of records (or an object holding exactly one such array)."""
+    parsed = json.loads(data)
+    if isinstance(parsed, dict):
+        arrays = [v for v in parsed.values() if isinstance(v, list)]
+        if len(arrays) != 1:
+            raise SourceError(f"{where}: expected a JSON array of records (or jsonl: set `format: jsonl`)")
+        parsed = arrays[0]
+    if not isinstance(parsed, list) or not all(isinstance(r, dict) for r in parsed):
+        raise SourceError(f"{where}: expected a JSON array of records (or jsonl: set `format: jsonl`)")
+    return pl.from_dicts(parsed, infer_schema_length=None) if parsed else pl.DataFrame()
+
+
+def _read_xlsx(data: bytes, source: FileSource, where: str) -> pl.DataFrame:
+    """Excel through openpyxl, every cell as text so the pull decides types as for csv."""
+    import pandas as pd
+
+    book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+    sheet = source.sheet if source.sheet is not None else book.sheet_names[0]
+    if sheet not in book.sheet_names:
+        raise SourceError(f"{where}: no sheet {sheet!r}; sheets found: {', '.join(book.sheet_names)}")
+    frame = pd.read_excel(book, sheet_name=sheet, dtype=str)
+    frame.columns = [str(c) for c in frame.columns]
+    return pl.from_pandas(frame.astype(object).where(frame.notna(), None))
+
+
+def flatten(frame: pl.DataFrame) -> pl.DataFrame:
+    """Nested JSON values (objects, lists) become JSON text, so every column is a plain value."""
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    if not nested:
+        return frame
+    return frame.with_columns(
+        pl.col(name).map_elements(
+            lambda v: json.dumps(v.to_list() if isinstance(v, pl.Series) else v, default=str),
+            return_dtype=pl.String,
+        )
+        for name in nested
+    )
+
+
+def _stack(frames: list[pl.DataFrame], source: FileSource) -> pl.DataFrame:
+    """Several files of one source (a glob) as one frame; columns missing from a file are null."""
+    try:
+        return pl.concat(frames, how="diagonal_relaxed")
+    except Exception as exc:
+        raise SourceError(
+            f"source {source.name!r}: the files matching {source.path} do not share a layout: "
+            f"{_first_line(exc)}"
+        ) from None
+
+
+def _unique_name(name: str, inputs: list[RawInput]) -> str:
+    taken = {i.name for i in inputs}
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{n}-{name}", n + 1
+    return candidate
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

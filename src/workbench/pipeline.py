@@ -1,0 +1,141 @@
+"""The quarterly pipeline: pull -> themes -> report, each step skipped when its result is up to date.
+
+This is the one module that wires the steps together (the CLI calls it); each step lives in its
+own subpackage and knows nothing of the others:
+
+1. the pull runs unless ``data/processed/manifest.json`` is newer than every input source;
+2. the theme engine runs unless its outputs are newer than the processed data, the registry and
+   the config, and were fitted for the report quarter;
+3. :func:`workbench.report.build.render` runs the notebooks and publishes ``reports/<quarter>/``.
+
+The demo company is not generated here: the CLI does that, and only for the demo configuration.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import time
+from pathlib import Path
+
+from workbench.core.config import FileSource, Settings
+from workbench.core.quarters import Quarter
+from workbench.report.build import ReportResult, render
+from workbench.report.data import resolve_quarter
+
+logger = logging.getLogger(__name__)
+
+
+def _source_inputs(settings: Settings) -> tuple[list[Path], bool]:
+    """Every file the pull reads, and whether some source is outside our sight (a remote DB)."""
+    sources = settings.load_sources()
+    files = [settings.resolve(settings.sources)]
+    remote = False
+    uses_warehouse = False
+    for ss in sources.tables.values():
+        for s in ss:
+            if isinstance(s, FileSource):
+                files += [Path(p) for p in glob.glob(str(settings.resolve(s.path)))]
+            elif s.url_env:
+                remote = True
+            else:
+                uses_warehouse = True
+    if uses_warehouse:
+        files.append(settings.resolve(sources.warehouse))
+    return files, remote
+
+
+def snapshot_is_fresh(settings: Settings) -> bool:
+    """True when ``data/processed/manifest.json`` is newer than every input of the pull.
+
+    A SQL source behind a URL (a live database) can change at any time, so its presence
+    makes the snapshot stale by definition.
+    """
+    manifest = settings.paths.processed / "manifest.json"
+    if not manifest.is_file():
+        return False
+    files, remote = _source_inputs(settings)
+    if remote:
+        return False
+    made = manifest.stat().st_mtime
+    return all(p.exists() and p.stat().st_mtime <= made for p in files)
+
+
+def refresh_pull(settings: Settings) -> bool:
+    """Pull every quarter unless the snapshot is fresh; returns whether it pulled."""
+    if snapshot_is_fresh(settings):
+        logger.info("processed data is newer than every source: reusing it")
+        return False
+    from workbench.ingest import pull
+
+    result = pull.pull(settings, quarter=None, all_quarters=True)
+    logger.info("%s", result.summary())
+    return True
+
+
+def _latest_mtime(folder: Path) -> float:
+    return max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=folder.stat().st_mtime)
+
+
+def themes_are_fresh(settings: Settings, quarter: Quarter) -> bool:
+    """True when the theme outputs were made after the data and registry, by a fit for this quarter.
+
+    The theme engine saves one model folder per fitted quarter and then writes its outputs; the
+    outputs belong to ``quarter`` when its model folder is the most recently written one.
+    """
+    from workbench.themes.model import models_root
+
+    outputs = sorted((settings.paths.processed / "themes").glob("*.parquet"))
+    root = models_root(settings.paths.models)
+    if not outputs or not root.is_dir():
+        return False
+    inputs = list(settings.paths.processed.glob("*.parquet")) + [
+        settings.resolve(settings.themes.registry),
+        settings.resolve("config/workbench.yaml"),
+    ]
+    newest_input = max((p.stat().st_mtime for p in inputs if p.exists()), default=0.0)
+    if min(p.stat().st_mtime for p in outputs) < newest_input:
+        return False
+    fits = {p.name: _latest_mtime(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    return bool(fits) and max(fits, key=fits.__getitem__) == str(quarter)
+
+
+def refresh_themes(settings: Settings, quarter: Quarter) -> bool:
+    """Run the theme engine for ``quarter`` unless its outputs are fresh; returns whether it ran."""
+    if themes_are_fresh(settings, quarter):
+        logger.info("theme outputs are up to date for %s: reusing them", quarter)
+        return False
+    from workbench.themes import engine as themes
+
+    result = themes.run(settings, quarter=str(quarter))
+    summary = getattr(result, "summary", None)
+    logger.info("%s", summary() if callable(summary) else "themes done")
+    return True
+
+
+def build(
+    settings: Settings,
+    quarter: str | None = None,
+    only: list[str] | None = None,
+    skip_pull: bool = False,
+) -> ReportResult:
+    """The whole quarterly report: pull, themes, notebooks, publish.
+
+    Args:
+        settings: the project's settings.
+        quarter: any accepted spelling; default the last complete quarter in the data.
+        only: run only these notebooks (the others of an existing report are kept).
+        skip_pull: reuse ``data/processed`` as it is (no pull).
+    """
+    steps: dict[str, float] = {}
+    t = time.perf_counter()
+    if not skip_pull:
+        refresh_pull(settings)
+    steps["data"] = time.perf_counter() - t
+    resolved = resolve_quarter(settings, quarter)
+    t = time.perf_counter()
+    refresh_themes(settings, resolved)
+    steps["themes"] = time.perf_counter() - t
+    result = render(settings, resolved, only=only)
+    result.steps = {**steps, **result.steps}
+    return result

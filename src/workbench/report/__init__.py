@@ -1,0 +1,1 @@
+"""Quarterly reports: notebook runs, executive HTML, index, manifest and the atomic publish."""

@@ -1,0 +1,217 @@
+"""The one object a report notebook works with: settings, quarter, data, and chart output.
+
+Notebooks stay thin (narrative plus calls) because everything they need is here: the
+parameters cell's values are turned into a :class:`ReportContext` by :func:`open_report`, which
+loads the settings, resolves the quarter, applies the optional segment filter to every table it
+hands out, registers the house theme and knows where charts and tables are written.
+``ctx.show(chart, "name")`` exports the chart (PNG, SVG, HTML, CSV) and displays it.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from workbench.core.config import Settings, load_settings
+from workbench.core.errors import WorkbenchError
+from workbench.core.quarters import Quarter
+from workbench.core.store import load_output, load_table
+from workbench.report.chart_files import chart_spec, chart_title, export_chart, slug
+from workbench.report.data import coverage, pull_manifest, resolve_quarter
+from workbench.report.html import CHART_MIME, Fragment, callout, coverage_block, esc
+from workbench.viz import style as theme
+
+logger = logging.getLogger(__name__)
+
+#: Tables that carry ``account_id`` and so can be narrowed to one segment.
+_ACCOUNT_TABLES = ("feedback", "deals", "usage")
+
+
+class SegmentError(WorkbenchError, ValueError):
+    """A segment filter that matches no account."""
+
+
+class ChartOutput:
+    """A chart as notebook output: the Vega-Lite spec for the HTML page, a PNG for JupyterLab.
+
+    JupyterLab 4 renders Vega-Lite up to v5 only, so the PNG lets analysts see the chart in the
+    executed notebook; the executive page uses the spec and drops the PNG.
+    """
+
+    def __init__(self, spec: dict[str, Any], name: str, png: bytes) -> None:
+        self.spec, self.name, self.png = spec, name, png
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        data = {
+            CHART_MIME: self.spec,
+            "image/png": base64.b64encode(self.png).decode("ascii"),
+            "text/plain": f"Chart {self.name}: {chart_title(self.spec)}",
+        }
+        return data, {"workbench": {"chart": self.name}}
+
+
+@dataclass
+class ReportContext:
+    """Everything a report notebook needs, built once in its first code cell."""
+
+    settings: Settings
+    quarter: Quarter
+    out_dir: Path
+    segment: str | None = None
+    palette: dict[str, str] = field(default_factory=dict)
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    # --- identity -------------------------------------------------------------------------
+    @property
+    def q(self) -> str:
+        """The report quarter as its canonical label, e.g. ``2026Q3``."""
+        return str(self.quarter)
+
+    @property
+    def prev(self) -> str:
+        """The previous quarter's label: the base of every quarter-over-quarter change."""
+        return str(self.quarter.previous())
+
+    @property
+    def fy(self) -> int:
+        return self.settings.fiscal_year_start_month
+
+    @property
+    def charts_dir(self) -> Path:
+        return self.out_dir / "charts"
+
+    @property
+    def tables_dir(self) -> Path:
+        return self.out_dir / "tables"
+
+    # --- data -----------------------------------------------------------------------------
+    def _segment_accounts(self) -> set[str] | None:
+        if not self.segment:
+            return None
+        accounts = self.table("accounts")
+        return set(accounts["account_id"].astype(str))
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A processed canonical table, narrowed to the segment when one is set.
+
+        With a segment filter, rows without an account (e.g. anonymous app-store reviews) are
+        left out, because they cannot be placed in a segment.
+        """
+        key = f"table:{name}"
+        if key not in self._cache:
+            frame = load_table(name, self.settings)
+            if self.segment and name == "accounts":
+                frame = frame[frame["segment"].astype(str) == self.segment].reset_index(drop=True)
+                if frame.empty:
+                    raise SegmentError(f"segment {self.segment!r} matches no account")
+            elif self.segment and name in _ACCOUNT_TABLES and "account_id" in frame:
+                keep = self._segment_accounts() or set()
+                frame = frame[frame["account_id"].astype(str).isin(keep)].reset_index(drop=True)
+            self._cache[key] = frame
+        return self._cache[key]
+
+    def output(self, name: str) -> pd.DataFrame:
+        """A theme-engine output (``assignments``, ``themes``, ``metrics``, ``quotes``, ...).
+
+        Assignments are narrowed to the segment's records when a segment is set; aggregate
+        outputs (metrics, splits) are company-wide and say so in the notebooks.
+        """
+        key = f"output:{name}"
+        if key not in self._cache:
+            frame = load_output(name, self.settings)
+            if self.segment and name == "assignments":
+                ids = set(self.table("feedback")["feedback_id"].astype(str)) | set(
+                    self.table("deals")["deal_id"].astype(str)
+                )
+                frame = frame[frame["record_id"].astype(str).isin(ids)].reset_index(drop=True)
+            self._cache[key] = frame
+        return self._cache[key]
+
+    def insights(self) -> list:
+        """The executive summary's 5-7 headline insights (:mod:`workbench.analysis.insights`) for the quarter.
+
+        With a segment filter the record-level inputs (deals, feedback, accounts, usage,
+        assignments) are narrowed to the segment and churn is recomputed on its accounts; theme
+        metrics and shipped-item results stay company-wide.
+        """
+        from workbench.analysis import insights
+        from workbench.analysis.churn import churn_rates
+
+        inputs = insights.load_inputs(self.settings, self.q)
+        if self.segment:
+            for name in ("deals", "feedback", "accounts", "usage"):
+                if inputs.get(name) is not None:
+                    inputs[name] = self.table(name)
+            inputs["assignments"] = self.output("assignments")
+            if inputs.get("accounts") is not None and "churned_at" in inputs["accounts"]:
+                inputs["churn"] = churn_rates(
+                    inputs["accounts"], [self.prev, self.q], by="segment", fy_start_month=self.fy
+                )
+        return insights.summary_for(self.settings, self.q, inputs)
+
+    # --- output ---------------------------------------------------------------------------
+    def show(self, chart: alt.TopLevelMixin, name: str) -> ChartOutput:
+        """Export ``chart`` to ``charts/<name>.{png,svg,html,csv}`` and return it for display."""
+        files = export_chart(chart, name, self.charts_dir)
+        return ChartOutput(chart_spec(chart), files.name, files.png.read_bytes())
+
+    def save_table(self, frame: pd.DataFrame, name: str) -> Path:
+        """Write ``tables/<name>.csv`` (the numbers behind a section, for analysts and auditors)."""
+        self.tables_dir.mkdir(parents=True, exist_ok=True)
+        path = self.tables_dir / f"{slug(name)}.csv"
+        frame.to_csv(path, index=False)
+        return path
+
+    def header(self, title: str, lead: str = "") -> Fragment:
+        """The page's title block: report title, quarter, company, segment and a lead sentence."""
+        report = self.settings.report
+        scope = f" · segment: {self.segment}" if self.segment else ""
+        sub = f"{report.company} · {report.title} · {self.q} (compared with {self.prev}){scope}"
+        lead_html = f"<p>{esc(lead)}</p>" if lead else ""
+        return Fragment(f'<h1>{esc(title)}</h1><p class="wb-subtitle">{esc(sub)}</p>{lead_html}')
+
+    def coverage(self) -> Fragment:
+        """The data-coverage statement (rows per source, rejects, date ranges, pull time)."""
+        cov = coverage(self.settings)
+        if cov.empty:
+            return callout("No processed data found.")
+        manifest = pull_manifest(self.settings)
+        pulled = manifest.get("pulled_at") or manifest.get("created_at")
+        note = Fragment("")
+        if self.segment:
+            note = callout(f"Rows below are the whole company; this report is narrowed to {self.segment}.")
+        return Fragment(note + coverage_block(cov, pulled_at=str(pulled) if pulled else None))
+
+
+def open_report(
+    config: str = "", quarter: str = "", output_dir: str = "", segment: str = ""
+) -> ReportContext:
+    """Build the context from a notebook's parameters (empty strings mean "the default").
+
+    Args:
+        config: path to ``workbench.yaml``; empty = the project's ``config/workbench.yaml``.
+        quarter: report quarter in any accepted spelling; empty = last complete quarter.
+        output_dir: where ``charts/`` and ``tables/`` go; empty = ``reports/scratch/<quarter>/`` (never the
+            published report: ``workbench report`` always passes its build folder).
+        segment: ``SMB``, ``Mid-Market``, ``Enterprise`` (or another segment value); empty = all.
+    """
+    settings = load_settings(config or None)
+    resolved = resolve_quarter(settings, quarter or None)
+    out = Path(output_dir) if output_dir else settings.paths.reports / "scratch" / str(resolved)
+    out.mkdir(parents=True, exist_ok=True)
+    theme.register()
+    registry = theme.registry_order(settings.resolve(settings.themes.registry))
+    ctx = ReportContext(settings, resolved, out, segment or None)
+    try:
+        extra = ctx.output("themes")["theme_id"].dropna().astype(str).tolist()
+    except WorkbenchError:
+        extra = []
+    ctx.palette = theme.theme_palette(registry, extra)
+    logger.info("report context: quarter %s, output %s, segment %s", resolved, out, segment or "all")
+    return ctx

@@ -1,0 +1,255 @@
+"""What a report says about its own data: the default quarter, coverage and headline KPIs.
+
+A leader who reads "win rate 31%" needs to know what it was computed from: the report
+therefore states, for every source, how many rows it read, how many were rejected by
+validation and which dates they cover. The headline KPIs of the index page are simple,
+auditable counts and rates over the canonical tables, each with its quarter-over-quarter
+change; the analyses with significance tests live in the analysis modules.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis import churn, sales
+from workbench.core.config import Settings
+from workbench.core.quarters import Quarter, last_complete_quarter, quarter_labels
+from workbench.core.schemas import TABLES
+from workbench.core.store import MissingDataError, processed_path
+
+logger = logging.getLogger(__name__)
+
+#: Tables whose latest date decides the default quarter: customer voice and sales activity.
+#: Market series can run ahead of (or lag) the company's own data, so they do not vote.
+_ACTIVITY_TABLES = ("feedback", "deals")
+
+
+class NoDataError(MissingDataError):
+    """The processed tables hold no dated rows, so no report quarter can be chosen."""
+
+
+def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    present = set(pq.read_schema(path).names)
+    return pd.read_parquet(path, columns=[c for c in columns if c in present])
+
+
+def data_max_date(settings: Settings) -> pd.Timestamp | None:
+    """The latest activity date in the processed feedback and deals tables (``None`` if empty)."""
+    latest: list[pd.Timestamp] = []
+    for table in _ACTIVITY_TABLES:
+        path = processed_path(settings, table)
+        column = TABLES[table].date_column
+        if not path.exists() or column is None:
+            continue
+        values = pd.to_datetime(_read_columns(path, [column]).get(column), errors="coerce")
+        if values is not None and values.notna().any():
+            latest.append(values.max())
+    return max(latest) if latest else None
+
+
+def default_quarter(settings: Settings) -> Quarter:
+    """The last complete quarter in the processed data: the report's default."""
+    latest = data_max_date(settings)
+    if latest is None:
+        raise NoDataError("no dated feedback or deals in data/processed; run `workbench pull --all` first")
+    return last_complete_quarter(latest, settings.fiscal_year_start_month)
+
+
+def resolve_quarter(settings: Settings, quarter: str | None) -> Quarter:
+    """``quarter`` parsed (any accepted spelling), or the default when empty."""
+    if quarter:
+        return Quarter.parse(quarter, settings.fiscal_year_start_month)
+    return default_quarter(settings)
+
+
+def pull_manifest(settings: Settings) -> dict[str, Any]:
+    """The pull's ``data/processed/manifest.json`` ({} when absent or unreadable)."""
+    path = settings.paths.processed / "manifest.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        logger.warning("could not read %s", path)
+        return {}
+
+
+def coverage(settings: Settings) -> pd.DataFrame:
+    """Rows, rejects and date range per table and source, read from ``data/processed``.
+
+    Computed from the processed files themselves (not copied from the pull's manifest) so the
+    statement is true of exactly the data the report used.
+
+    Returns:
+        Columns ``table``, ``source``, ``rows``, ``rejects``, ``first``, ``last``.
+    """
+    frames = []
+    for name, spec in TABLES.items():
+        path = processed_path(settings, name)
+        rejects_path = path.with_name(f"{name}.rejects.parquet")
+        if not path.exists() and not rejects_path.exists():
+            continue
+        cols = ["source"] + ([spec.date_column] if spec.date_column else [])
+        data = _read_columns(path, cols) if path.exists() else pd.DataFrame(columns=cols)
+        rejected = (
+            _read_columns(rejects_path, ["source", "_source"]) if rejects_path.exists() else pd.DataFrame()
+        )
+        frames.append(table_coverage(name, data, rejected, spec.date_column))
+    if not frames:
+        return pd.DataFrame(columns=["table", "source", "rows", "rejects", "first", "last"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def table_coverage(
+    table: str, data: pd.DataFrame, rejected: pd.DataFrame, date_column: str | None
+) -> pd.DataFrame:
+    """Coverage rows of one table (pure; see :func:`coverage`).
+
+    Args:
+        table: the table name.
+        data: the processed rows (``source`` and the date column are used).
+        rejected: the rejected rows (``_source``, as the pull writes it, or ``source`` names the
+            source; without either, all are counted against a single ``(all sources)`` row).
+        date_column: the column that places a row in time, or ``None``.
+    """
+    src = (
+        data["source"].astype("string").fillna("(unknown)")
+        if "source" in data
+        else pd.Series("(all sources)", index=data.index, dtype="string")
+    )
+    frame = pd.DataFrame({"source": src.to_numpy()})
+    if date_column and date_column in data:
+        frame["date"] = pd.to_datetime(data[date_column], errors="coerce").to_numpy()
+    else:
+        frame["date"] = pd.NaT
+    out = (
+        frame.groupby("source", sort=True)
+        .agg(rows=("source", "size"), first=("date", "min"), last=("date", "max"))
+        .reset_index()
+    )
+    if len(rejected):
+        col = next((c for c in ("_source", "source") if c in rejected), None)
+        if col:
+            rej = rejected[col].astype("string").fillna("(unknown)").value_counts()
+        else:
+            rej = pd.Series({"(all sources)": len(rejected)})
+        out = out.merge(
+            rej.rename("rejects").rename_axis("source").reset_index(),
+            on="source",
+            how="outer",
+            validate="1:1",
+        )
+    else:
+        out["rejects"] = 0
+    out["rows"] = out["rows"].fillna(0).astype(int)
+    out["rejects"] = out["rejects"].fillna(0).astype(int)
+    out.insert(0, "table", table)
+    return out[["table", "source", "rows", "rejects", "first", "last"]]
+
+
+# ----------------------------------------------------------------------------------- KPIs
+
+
+def _rate_delta(now: float, before: float) -> float:
+    return float(now - before) if np.isfinite(now) and np.isfinite(before) else float("nan")
+
+
+def _rel_delta(now: float, before: float) -> float:
+    return float(now / before - 1) if np.isfinite(now) and np.isfinite(before) and before else float("nan")
+
+
+def headline_kpis(
+    feedback: pd.DataFrame,
+    deals: pd.DataFrame,
+    accounts: pd.DataFrame,
+    quarter: Quarter,
+) -> pd.DataFrame:
+    """The index page's headline KPIs for ``quarter`` with the previous quarter and the change.
+
+    Definitions (kept deliberately plain so that anyone can recompute them):
+    feedback items and accounts heard from count feedback created in the quarter; NPS is
+    promoters (9-10) minus detractors (0-6) over scored feedback, in points; win rate is won /
+    (won + lost) over deals closed in the quarter; bookings sum won amounts; logo churn is
+    accounts churned in the quarter over accounts active at its start; ARR churned sums their ARR.
+
+    Returns:
+        Columns ``kpi``, ``label``, ``value``, ``previous``, ``delta``, ``unit``, ``good_when``.
+        ``delta`` is a relative change for counts and money, a difference for rates and NPS.
+    """
+    fy = quarter.fy_start_month
+    prev = quarter.previous()
+    rows: list[dict[str, Any]] = []
+
+    def add(kpi: str, label: str, fn, unit: str, good_when: str, relative: bool) -> None:
+        now, before = fn(quarter), fn(prev)
+        delta = _rel_delta(now, before) if relative else _rate_delta(now, before)
+        rows.append(
+            {
+                "kpi": kpi,
+                "label": label,
+                "value": now,
+                "previous": before,
+                "delta": delta,
+                "unit": unit,
+                "good_when": good_when,
+            }
+        )
+
+    fb_q = quarter_labels(feedback["created_at"], fy) if len(feedback) else pd.Series(dtype="string")
+
+    def fb_in(q: Quarter) -> pd.DataFrame:
+        return feedback[(fb_q == str(q)).to_numpy()] if len(feedback) else feedback
+
+    add("feedback_items", "Feedback items", lambda q: float(len(fb_in(q))), "", "", True)
+    add(
+        "accounts_heard",
+        "Accounts heard from",
+        lambda q: float(fb_in(q)["account_id"].dropna().nunique()) if "account_id" in feedback else np.nan,
+        "",
+        "up",
+        True,
+    )
+
+    def nps(q: Quarter) -> float:
+        if "score" not in feedback:
+            return float("nan")
+        scores = pd.to_numeric(fb_in(q)["score"], errors="coerce").dropna()
+        if scores.empty:
+            return float("nan")
+        return float(((scores >= 9).mean() - (scores <= 6).mean()) * 100)
+
+    add("nps", "NPS", nps, "nps", "up", False)
+
+    # Win rate, bookings and churn come from the analyses themselves, so the index page and the
+    # executive summary can never disagree on a definition.
+    has_outcomes = {"outcome", "closed_at"} <= set(deals.columns)
+    wins = (
+        sales.win_rate_by_quarter(deals, fy_start_month=fy).set_index("quarter")
+        if len(deals) and has_outcomes
+        else pd.DataFrame()
+    )
+    churn_all = (
+        churn.churn_rates(accounts, quarters=[str(prev), str(quarter)], by=None, fy_start_month=fy).set_index(
+            "quarter"
+        )
+        if len(accounts) and "churned_at" in accounts.columns
+        else pd.DataFrame()
+    )
+
+    def pick(frame: pd.DataFrame, column: str, fill: float = float("nan")):
+        return lambda q: float(frame.at[str(q), column]) if str(q) in frame.index else fill
+
+    add("win_rate", "Win rate", pick(wins, "win_rate"), "%", "up", False)
+    no_bookings = 0.0 if has_outcomes else float("nan")  # no deal closed: nothing booked
+    add("bookings", "New bookings", pick(wins, "won_value", no_bookings), "$", "up", True)
+    add("logo_churn", "Logo churn", pick(churn_all, "logo_churn"), "%", "down", False)
+    add("arr_churned", "ARR churned", pick(churn_all, "arr_churned"), "$", "down", True)
+    return pd.DataFrame(rows)

@@ -1,0 +1,224 @@
+"""Running report notebooks with papermill, several at once, each in its own process.
+
+Each notebook runs in its own worker process (``python -m workbench.report.runner``, which
+starts the notebook's kernel), so that independent notebooks use both cores and a crash in one
+cannot take the others down. A fresh interpreter rather than ``multiprocessing``: spawn
+re-imports the caller's ``__main__`` (which breaks scripts without a main guard) and fork would
+copy the parent's threads mid-lock. A worker never raises: it writes a :class:`NotebookRun` that
+says whether the notebook passed and, if not, which cell failed and why, so that the build can
+run the rest and report precisely.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NotebookJob:
+    """One notebook to execute and render (picklable: it crosses into a worker process)."""
+
+    name: str
+    source: Path
+    executed: Path
+    html: Path
+    parameters: dict[str, Any]
+    kernel_name: str = "python3"
+    cell_timeout_s: int = 600
+    title: str = ""
+    nav_html: str = ""
+    footer: str = ""
+    cwd: Path | None = None
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook."""
+
+    name: str
+    ok: bool
+    seconds: float
+    executed: Path
+    html: Path | None = None
+    cell: int | None = None  # 1-based position of the failing cell in the source notebook
+    cell_source: str = ""
+    error: str = ""
+
+    def describe(self) -> str:
+        """One line: ``name ok (12.3 s)`` or ``name FAILED at cell 5 `code...`: KeyError: 'x'``."""
+        if self.ok:
+            return f"{self.name} ok ({self.seconds:.1f} s)"
+        where = f" at cell {self.cell}" if self.cell is not None else ""
+        first = self.cell_source.strip().splitlines()[0][:70] if self.cell_source.strip() else ""
+        code = f" `{first}`" if first else ""
+        return f"{self.name} FAILED{where}{code}: {self.error}"
+
+
+def _source_position(executed: Path, cell_index: int) -> int:
+    """1-based position of a failing cell in the notebook as the analyst wrote it.
+
+    Papermill inserts its injected-parameters cell into the executed copy; cells after it are
+    shifted by one, so the position is corrected to match the source notebook (and its .py pair).
+    """
+    import nbformat
+
+    try:
+        cells = nbformat.read(executed, as_version=4).cells
+    except Exception:
+        return cell_index + 1
+    injected = [i for i, c in enumerate(cells) if "injected-parameters" in c.metadata.get("tags", [])]
+    shift = 1 if injected and injected[0] < cell_index else 0
+    return cell_index + 1 - shift
+
+
+def execute(job: NotebookJob) -> NotebookRun:
+    """Execute one notebook with papermill and, if it passes, render its executive HTML."""
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    from workbench.report.notebook_html import notebook_to_html
+
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(job.source),
+            str(job.executed),
+            parameters=job.parameters,
+            kernel_name=job.kernel_name,
+            cwd=str(job.cwd) if job.cwd else None,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=job.cell_timeout_s,
+        )
+    except PapermillExecutionError as exc:
+        return NotebookRun(
+            job.name,
+            False,
+            time.perf_counter() - start,
+            job.executed,
+            cell=_source_position(job.executed, exc.cell_index),
+            cell_source=exc.source or "",
+            error=f"{exc.ename}: {exc.evalue}"[:300],
+        )
+    except Exception as exc:  # kernel died, timeout, unreadable notebook...
+        return NotebookRun(
+            job.name,
+            False,
+            time.perf_counter() - start,
+            job.executed,
+            error=f"{type(exc).__name__}: {exc}"[:300],
+        )
+    try:
+        nb = nbformat.read(job.executed, as_version=4)
+        job.html.write_text(
+            notebook_to_html(nb, job.title or job.name, job.nav_html, job.footer), encoding="utf-8"
+        )
+    except Exception as exc:
+        return NotebookRun(
+            job.name,
+            False,
+            time.perf_counter() - start,
+            job.executed,
+            error=f"HTML export failed: {type(exc).__name__}: {exc}"[:300],
+        )
+    return NotebookRun(job.name, True, time.perf_counter() - start, job.executed, html=job.html)
+
+
+def _job_to_json(job: NotebookJob) -> dict[str, Any]:
+    data = asdict(job)
+    return {k: str(v) if isinstance(v, Path) else v for k, v in data.items()}
+
+
+def _job_from_json(data: dict[str, Any]) -> NotebookJob:
+    paths = {"source", "executed", "html", "cwd"}
+    return NotebookJob(**{k: Path(v) if k in paths and v is not None else v for k, v in data.items()})
+
+
+def _run_from_json(data: dict[str, Any]) -> NotebookRun:
+    data = dict(data)
+    data["executed"] = Path(data["executed"])
+    data["html"] = Path(data["html"]) if data.get("html") else None
+    return NotebookRun(**data)
+
+
+def execute_in_subprocess(job: NotebookJob) -> NotebookRun:
+    """Run :func:`execute` for ``job`` in a fresh Python process and read back its result."""
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="wb-nb-") as tmp:
+        job_file, result_file = Path(tmp) / "job.json", Path(tmp) / "result.json"
+        job_file.write_text(json.dumps(_job_to_json(job)), encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "workbench.report.runner", str(job_file), str(result_file)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result_file.is_file():
+            return _run_from_json(json.loads(result_file.read_text(encoding="utf-8")))
+        tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
+        return NotebookRun(
+            job.name,
+            False,
+            time.perf_counter() - start,
+            job.executed,
+            error=f"worker exited with code {done.returncode}: {tail[0]}"[:300],
+        )
+
+
+def run_all(
+    jobs: Sequence[NotebookJob],
+    max_parallel: int = 2,
+    on_done: Callable[[NotebookRun], None] | None = None,
+) -> list[NotebookRun]:
+    """Run every job, ``max_parallel`` at a time; results come back in the order of ``jobs``.
+
+    Args:
+        jobs: the notebooks; they must not depend on each other's outputs.
+        max_parallel: worker processes (each drives one kernel).
+        on_done: called in this process as each notebook finishes (progress display).
+    """
+    if not jobs:
+        return []
+    results: dict[str, NotebookRun] = {}
+    workers = max(1, min(max_parallel, len(jobs)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
+        futures = {pool.submit(execute_in_subprocess, job): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                run = future.result()
+            except Exception as exc:  # could not even start the worker
+                run = NotebookRun(job.name, False, 0.0, job.executed, error=f"worker failed: {exc}"[:300])
+            results[job.name] = run
+            (logger.info if run.ok else logger.error)("%s", run.describe())
+            if on_done is not None:
+                on_done(run)
+    return [results[job.name] for job in jobs]
+
+
+def _main(argv: list[str]) -> int:
+    """Worker entry point: ``python -m workbench.report.runner JOB.json RESULT.json``."""
+    job = _job_from_json(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
+    run = execute(job)
+    data = asdict(run)
+    data["executed"] = str(run.executed)
+    data["html"] = str(run.html) if run.html else None
+    Path(argv[1]).write_text(json.dumps(data, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Altair charts: the house style and one module of chart functions per report page. Charts never save."""

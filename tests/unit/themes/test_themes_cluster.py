@@ -1,0 +1,252 @@
+"""Clustering, outlier reduction, matching and phrase labels on tiny synthetic vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.themes import cluster, labels
+from workbench.themes.cluster import UNASSIGNED
+from workbench.themes.embeddings import l2_normalise
+from workbench.themes.matching import References, build_references, match_clusters
+from workbench.themes.model import ThemeModel
+from workbench.themes.registry import Registry, RegistryTheme
+
+DIM = 6
+
+
+def blobs(
+    n_per: int = 30, centers: int = 3, noise: float = 0.08, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors around the first ``centers`` axes: a clustering with a known answer."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(centers), n_per)
+    vectors = np.eye(DIM)[truth] + rng.normal(0, noise, (len(truth), DIM))
+    return l2_normalise(vectors), truth
+
+
+def test_stratified_sample_is_proportional_deterministic_and_keeps_small_strata():
+    frame = pd.DataFrame(
+        {
+            "quarter": ["2026Q1"] * 80 + ["2026Q2"] * 20 + ["2026Q2"] * 2,
+            "channel": ["nps"] * 80 + ["ticket"] * 20 + ["churn_survey"] * 2,
+        }
+    )
+    idx = cluster.stratified_sample(frame, 51, ["quarter", "channel"], random_state=3)
+    again = cluster.stratified_sample(frame, 51, ["quarter", "channel"], random_state=3)
+
+    np.testing.assert_array_equal(idx, again)
+    assert len(idx) == 51 and len(set(idx)) == 51 and list(idx) == sorted(idx)
+    picked = frame.iloc[idx].value_counts(["quarter", "channel"])
+    assert picked[("2026Q1", "nps")] == 40
+    assert picked[("2026Q2", "ticket")] == 10
+    assert picked[("2026Q2", "churn_survey")] == 1  # a tiny stratum is never dropped
+
+
+def test_stratified_sample_takes_everything_when_small():
+    frame = pd.DataFrame({"quarter": ["a", "b"], "channel": ["x", "y"]})
+    np.testing.assert_array_equal(cluster.stratified_sample(frame, 10, ["quarter", "channel"], 0), [0, 1])
+
+
+def test_kmeans_recovers_separated_blobs_and_is_deterministic():
+    vectors, truth = blobs()
+    first = cluster.fit_kmeans(vectors, 3, random_state=1).labels_
+    second = cluster.fit_kmeans(vectors, 3, random_state=1).labels_
+    np.testing.assert_array_equal(first, second)
+    # Same partition as the truth (cluster numbers may differ).
+    assert len({(a, b) for a, b in zip(first, truth, strict=True)}) == 3
+
+
+def test_silhouette_picks_the_planted_number_of_clusters():
+    vectors, _ = blobs(n_per=25, centers=4, noise=0.05)
+    k, scores, centroids = cluster.choose_n_clusters(vectors, random_state=0, candidates=(2, 3, 4, 5, 6))
+    assert k == 4
+    assert set(scores) == {2, 3, 4, 5, 6}
+    assert centroids.shape == (4, DIM)  # the final fit starts from these
+
+
+def test_centroids_are_unit_means_and_empty_clusters_are_zero():
+    vectors = l2_normalise(np.array([[1, 0, 0], [1, 0.2, 0], [0, 1, 0]], dtype=float))
+    cents = cluster.centroids_of(vectors, np.array([0, 0, 1]), 3)
+    np.testing.assert_allclose(np.linalg.norm(cents[:2], axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(cents[2], 0)
+    np.testing.assert_allclose(cents[1], [0, 1, 0])
+
+
+def test_outlier_floor_leaves_half_the_allowed_share_unassigned():
+    sims = np.linspace(0, 1, 1001)
+    floor = cluster.similarity_floor(sims, max_unassigned_share=0.10)
+    assert floor == pytest.approx(0.05)
+    assert (sims < floor).mean() == pytest.approx(0.05, abs=0.002)
+    assert cluster.similarity_floor(sims, 0.0) == -1.0
+
+
+def test_assign_marks_far_items_unassigned():
+    centroids = np.eye(3)
+    items = l2_normalise(np.array([[1, 0.1, 0], [0, 0, 1], [1, 1, 1]], dtype=float))
+    got, sim = cluster.assign(items, centroids, floor=0.7)
+    np.testing.assert_array_equal(got, [0, 2, UNASSIGNED])
+    assert sim[2] == pytest.approx(1 / np.sqrt(3))
+
+
+def test_theme_model_maps_topics_to_theme_ids_and_none(tmp_path):
+    model = ThemeModel(
+        centroids=np.eye(3, dtype=np.float32),
+        topic_theme=["billing", "billing", "new-sso"],
+        floor=0.5,
+        model_id="fake",
+        quarter="2026Q3",
+        window=["2026Q3"],
+        labels={"billing": "Billing", "new-sso": "Sso"},
+        memory_ids=["billing", "new-sso"],
+        memory=np.eye(3, dtype=np.float32)[:2],
+    )
+    ids, sim = model.assign(l2_normalise(np.array([[0, 1, 0], [0, 0, 1], [-1, -1, -1]], dtype=float)))
+    assert ids.tolist() == ["billing", "new-sso", None]
+
+    loaded = ThemeModel.load(model.save(tmp_path / "2026Q3"))
+    assert loaded.topic_theme == model.topic_theme and loaded.floor == model.floor
+    np.testing.assert_array_equal(loaded.centroids, model.centroids)
+    np.testing.assert_array_equal(loaded.memory, model.memory)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def fake_embed(phrases: list[str]) -> np.ndarray:
+    """'billing ...' -> axis 0, 'sso ...' -> axis 1, anything else -> axis 5."""
+    axis = {"billing": 0, "sso": 1}
+    return np.eye(DIM, dtype=np.float32)[[axis.get(p.split()[0], 5) for p in phrases]]
+
+
+def test_clusters_match_seeds_above_the_threshold_only():
+    registry = Registry(
+        themes=[
+            RegistryTheme(id="billing", label="Billing", seed_phrases=["billing errors", "billing invoices"]),
+            RegistryTheme(id="sso", label="SSO", seed_phrases=["sso login"]),
+        ]
+    )
+    refs = build_references(registry, fake_embed, prior=None)
+    assert refs.owners == ["billing", "sso"] and refs.sources == ["seeds", "seeds"]
+    centroids = l2_normalise(
+        np.array(
+            [[1, 0.1, 0, 0, 0, 0], [0.2, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0], [0.9, 0, 0, 0, 0, 0.1]],
+            dtype=float,
+        )
+    )
+    ids, scores = match_clusters(centroids, refs, threshold=0.8)
+    assert ids == ["billing", "sso", None, "billing"]  # two clusters may fold into one theme
+    assert scores[2] == pytest.approx(0.0)
+
+
+def test_memory_of_merged_ids_counts_for_the_new_owner_and_split_themes_retire():
+    registry = Registry(
+        themes=[
+            RegistryTheme(id="billing", label="Billing", merges=["new-invoices"]),
+            RegistryTheme(id="access", label="Access", splits=["sso"]),
+            RegistryTheme(id="sso", label="SSO", seed_phrases=["sso login"]),
+        ]
+    )
+    prior = ThemeModel(
+        centroids=np.eye(DIM, dtype=np.float32)[:3],
+        topic_theme=["new-invoices", "access", "new-x"],
+        floor=0.0,
+        model_id="fake",
+        quarter="2026Q2",
+        memory_ids=["access", "new-invoices", "new-x"],
+        memory=np.eye(DIM, dtype=np.float32)[[2, 3, 4]],
+    )
+    refs = build_references(registry, fake_embed, prior)
+    # billing has no seeds (label stands in), access is retired, new-x stays a candidate.
+    assert list(zip(refs.owners, refs.sources, strict=True)) == [
+        ("billing", "seeds"),
+        ("sso", "seeds"),
+        ("billing", "memory"),
+        ("new-x", "memory"),
+    ]
+    ids, _ = match_clusters(np.eye(DIM, dtype=np.float32)[[3, 2, 4]], refs, threshold=0.9)
+    assert ids == ["billing", None, "new-x"]
+
+
+def test_no_references_means_every_cluster_is_new():
+    ids, scores = match_clusters(np.eye(2), References([], np.zeros((0, 2)), []), 0.5)
+    assert ids == [None, None] and np.isnan(scores).all()
+
+
+# --------------------------------------------------------------------------- labels
+
+
+LABEL_DOCS = [
+    "the export to csv button is broken",
+    "please fix export to csv",
+    "export to csv fails for big reports",
+    "we need export to csv every week",
+    "export to csv drops columns",
+    "export to csv is slow",
+    "single sign on with okta fails",
+    "single sign on keeps logging us out",
+    "we need single sign on for okta",
+    "single sign on setup is confusing",
+    "single sign on errors daily",
+    "okta single sign on broken",
+]
+
+
+def label_embed(phrases: list[str]) -> np.ndarray:
+    def vec(p: str) -> list[float]:
+        return [("export" in p) + ("csv" in p), ("sign" in p) + ("okta" in p), 0.1]
+
+    return l2_normalise(np.array([vec(p) for p in phrases], dtype=float))
+
+
+def test_phrase_labels_are_readable_phrases_not_keyword_lists():
+    topics = np.array([0] * 6 + [1] * 6)
+    centroids = label_embed(["export csv", "single sign okta"])
+    got = labels.phrase_labels(LABEL_DOCS, topics, centroids, label_embed)
+    assert got[0].lower() in {"export to csv", "export to", "to csv"} and got[0][0].isupper()
+    assert got[1].lower().startswith("single sign")  # shared by every document, unlike "okta"
+    assert "," not in got[0] + got[1]
+
+
+def test_phrase_labels_are_unique_and_deterministic():
+    topics = np.array([0, 1] * 6)  # two clusters with the same vocabulary
+    centroids = label_embed(["export csv", "export csv"])
+    first = labels.phrase_labels(LABEL_DOCS, topics, centroids, label_embed)
+    second = labels.phrase_labels(LABEL_DOCS, topics, centroids, label_embed)
+    assert first == second
+    assert first[0] != first[1]
+
+
+def test_candidate_phrases_skip_stop_word_edges():
+    cands = labels.candidate_phrases(LABEL_DOCS, np.array([0] * 6 + [1] * 6), 2)
+    phrases = [p for p, _, _ in cands[0]]
+    assert "export to csv" in phrases
+    assert all(not p.startswith(("the ", "to ")) and not p.endswith((" the", " to")) for p in phrases)
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [("Export to CSV!", "export-to-csv"), ("  ", "theme"), ("SSO / SAML (Okta)", "sso-saml-okta")],
+)
+def test_slugify(text, slug):
+    assert labels.slugify(text) == slug
+
+
+def test_labels_keep_the_casing_customers_use():
+    assert labels.surface_form("api", ["The API is down", "api broken", "Our API keys"]) == "API"
+    assert labels.surface_form("export to csv", ["EXPORT to CSV now", "export to csv"]) == "export to csv"
+    assert labels.surface_form("dont sync", ["It don't sync"]) == "dont sync"
+    assert labels.surface_form("dark mode", ["no match here"]) == "dark mode"
+
+
+def test_singular_and_plural_never_label_two_clusters():
+    texts = ["driver"] * 6 + ["drivers"] * 3 + ["drivers cancel"] * 3
+    topics = np.array([0] * 6 + [1] * 6)
+
+    def embed(phrases: list[str]) -> np.ndarray:
+        return l2_normalise(np.array([[1.0, 0.1 * ("cancel" in p)] for p in phrases]))
+
+    got = labels.phrase_labels(texts, topics, l2_normalise(np.array([[1.0, 0.0], [1.0, 0.0]])), embed)
+    assert got[0] == "Driver"
+    assert got[1] != "Drivers" and "cancel" in got[1].lower()
