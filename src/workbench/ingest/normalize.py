@@ -17,6 +17,7 @@ Every normalised frame carries, besides the canonical and extra columns:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import re
@@ -50,9 +51,14 @@ _FALSE = ("false", "f", "no", "n", "0")
 # ----------------------------------------------------------------------------------------- source
 
 
-def normalise(read: SourceRead) -> pl.DataFrame:
-    """One source's rows as canonical columns with types, plus extras and the trace columns."""
+def normalise(read: SourceRead, now: dt.datetime | None = None) -> pl.DataFrame:
+    """One source's rows as canonical columns with types, plus extras and the trace columns.
+
+    ``now`` is the pull time (UTC): a row dated after it in the table's date column is rejected,
+    so one stray future row cannot invent a quarter.
+    """
     spec = TABLES[read.table]
+    now = now or dt.datetime.now(dt.UTC)
     src = read.source
     frame = _map_columns(read.frame, src, _where(read))
     frame = _apply_values(frame, src, _where(read))
@@ -71,10 +77,12 @@ def normalise(read: SourceRead) -> pl.DataFrame:
                 )
             typed.append(pl.Series(col.name, [None] * frame.height, dtype=_POLARS[col.dtype]))
             continue
-        values, bad = convert(frame[col.name], col, src)
+        values, bad = convert(frame[col.name], col, src, _where(read))
         typed.append(values)
         if bad is not None:
             reasons.append(bad)
+        if col.name == spec.date_column:
+            reasons.append(future_reasons(values, col.name, now))
     frame = frame.with_columns(typed)
     frame = frame.with_columns(
         _join_reasons(reasons, frame.height).alias(REASON), pl.lit(src.name).alias(SOURCE)
@@ -177,11 +185,16 @@ _POLARS = {
 }
 
 
-def convert(values: pl.Series, col: Col, src: FileSource | SqlSource) -> tuple[pl.Series, pl.Series | None]:
+def convert(
+    values: pl.Series, col: Col, src: FileSource | SqlSource, where: str = ""
+) -> tuple[pl.Series, pl.Series | None]:
     """``values`` as the column's canonical type, and a reason for each value that could not be read.
 
     Returns the converted series (same name, null where unreadable) and a series of reasons
     (null where fine), or ``None`` when nothing could fail.
+
+    Raises:
+        SourceError: a date column whose day/month order cannot be known (see :func:`parse_dates`).
     """
     name = col.name
     text = values.dtype == pl.String
@@ -193,9 +206,16 @@ def convert(values: pl.Series, col: Col, src: FileSource | SqlSource) -> tuple[p
             out = out.str.replace_all(r"\s+", " ")
         return out.alias(name), None
     if col.dtype == "datetime":
-        out = parse_dates(values, src.date_format, src.dayfirst)
+        relative = _relative_words(values)
+        if relative is not None:
+            keep = pl.DataFrame({"v": values, "word": relative.is_not_null()})
+            values = keep.select(pl.when(~pl.col("word")).then(pl.col("v"))).to_series().alias(name)
+        out = parse_dates(values, src.date_format, src.dayfirst, where=where or f"column {name!r}")
         hint = f" with date_format {src.date_format!r}" if src.date_format else " (set date_format)"
-        return out.alias(name), _reasons(values, out, f"{name}: cannot read date ", hint)
+        reasons = [_reasons(values, out, f"{name}: cannot read date ", hint), _implausible_years(out, name)]
+        if relative is not None:
+            reasons.append(relative)
+        return out.alias(name), _join_reasons(reasons, values.len())
     if col.dtype in ("float", "int"):
         out = _numbers(values, col.dtype)
         return out.alias(name), _reasons(values, out, f"{name}: not a number ", "")
@@ -203,12 +223,81 @@ def convert(values: pl.Series, col: Col, src: FileSource | SqlSource) -> tuple[p
     return out.alias(name), _reasons(values, out, f"{name}: not true/false ", "")
 
 
-def parse_dates(values: pl.Series, date_format: str | None, dayfirst: bool) -> pl.Series:
+# Words some exports (and pandas) turn into "the time of reading": never a date of the row.
+RELATIVE_WORDS = ("today", "now", "yesterday", "tomorrow", "current_date", "current_timestamp")
+# Years outside this range are typing slips or placeholders (0001-01-01, 9999-12-31): reject the row.
+PLAUSIBLE_YEARS = (1900, 2200)
+# A naive timestamp may be local time up to UTC+14, so "after the pull" allows that much.
+FUTURE_SLACK = dt.timedelta(hours=14)
+
+# dd/mm/yyyy or mm/dd/yyyy (also - or . separated, 2- or 4-digit year, optional time after it).
+_NUMERIC_DATE = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})(?:$|[ T])"
+
+
+def _relative_words(values: pl.Series) -> pl.Series | None:
+    """A reason where the value is a word such as 'today' (read as the pull time otherwise)."""
+    if values.dtype != pl.String:
+        return None
+    word = values.str.strip_chars().str.to_lowercase()
+    hit = word.is_in(list(RELATIVE_WORDS)).fill_null(False)
+    if not hit.any():
+        return None
+    frame = pl.DataFrame({"v": values, "hit": hit})
+    return frame.select(
+        pl.when(pl.col("hit")).then(
+            pl.concat_str(
+                [pl.lit(f"{values.name}: '"), pl.col("v"), pl.lit("' is a relative word, not a date")]
+            )
+        )
+    ).to_series()
+
+
+def _implausible_years(out: pl.Series, name: str) -> pl.Series:
+    low, high = PLAUSIBLE_YEARS
+    frame = pl.DataFrame({"d": out})
+    year = pl.col("d").dt.year()
+    return frame.select(
+        pl.when((year < low) | (year >= high)).then(
+            pl.concat_str(
+                [pl.lit(f"{name}: year "), year.cast(pl.String), pl.lit(f" is outside {low}-{high - 1}")]
+            )
+        )
+    ).to_series()
+
+
+def future_reasons(out: pl.Series, name: str, now: dt.datetime) -> pl.Series:
+    """A reason where a date lies after the pull time (plus the widest time-zone offset)."""
+    limit = now.replace(tzinfo=None) + FUTURE_SLACK
+    frame = pl.DataFrame({"d": out})
+    return frame.select(
+        pl.when(pl.col("d") > limit).then(
+            pl.concat_str(
+                [
+                    pl.lit(f"{name}: "),
+                    pl.col("d").dt.strftime("%Y-%m-%d %H:%M"),
+                    pl.lit(f" is after the pull time ({limit - FUTURE_SLACK:%Y-%m-%d %H:%M} UTC)"),
+                ]
+            )
+        )
+    ).to_series()
+
+
+def parse_dates(
+    values: pl.Series, date_format: str | None, dayfirst: bool | None, *, where: str = ""
+) -> pl.Series:
     """Datetimes (naive, UTC where the input had an offset); null where a value cannot be read.
 
-    With ``date_format`` every value must match it exactly. Without it, polars infers the
-    format from the first value and pandas reads whatever that missed (``dayfirst`` honoured).
+    Day and month are never guessed. With ``date_format`` every value must match it, and a
+    format that reads some rows while other rows only fit the day/month swap is refused.
+    Without it, numeric dates (``03/04/2026``, ``22-04-15``) take their order from the values
+    that prove it (a first number above 12 is a day, a second one above 12 is a day); a column
+    whose values contradict each other, or fit both orders throughout, is refused unless
+    ``dayfirst`` is set. Other texts (ISO, ``31-Jul-18``) are read by polars, then pandas.
+
+    Raises:
+        SourceError: one line naming the column, two example values and the fix.
     """
+    where = where or "dates"
     dtype = values.dtype
     if dtype in (pl.Date,) or isinstance(dtype, pl.Datetime):
         return _naive_utc(values.cast(pl.Datetime("us")) if dtype == pl.Date else values)
@@ -217,25 +306,131 @@ def parse_dates(values: pl.Series, date_format: str | None, dayfirst: bool) -> p
     if dtype != pl.String:
         values = values.cast(pl.String)
     if date_format:
-        return _naive_utc(values.str.strptime(pl.Datetime("us"), date_format, strict=False))
+        out = _naive_utc(values.str.strptime(pl.Datetime("us"), date_format, strict=False))
+        _check_format_order(values, out, date_format, where)
+        return out
+    order = date_order(values, dayfirst, where)
+    values = _numeric_dates_as_iso(values, order)
     out = pl.Series(values.name, [None] * values.len(), dtype=pl.Datetime("us"))
-    if not dayfirst:
-        try:
-            out = _naive_utc(values.str.to_datetime(strict=False, time_unit="us"))
-        except Exception:  # no format could be inferred from the first value: pandas reads them all
-            logger.debug("column %s: polars could not infer a date format", values.name)
+    try:
+        out = _naive_utc(values.str.to_datetime(strict=False, time_unit="us"))
+    except Exception:  # no format could be inferred from the first value: pandas reads them all
+        logger.debug("column %s: polars could not infer a date format", values.name)
     missed = out.is_null() & values.is_not_null()
     if missed.any():
         rest = pd.to_datetime(
             pd.Series(values.filter(missed).to_list(), dtype=object),
             format="mixed",
-            dayfirst=dayfirst,
+            dayfirst=bool(order),
             errors="coerce",
             utc=True,
-        ).dt.tz_localize(None)
+        )
+        rest = rest.where((rest.dt.year >= 1) | rest.isna()).dt.tz_localize(None)
         filled = pl.from_pandas(rest).cast(pl.Datetime("us"))
         out = out.scatter(missed.arg_true(), filled)
     return out
+
+
+def date_order(values: pl.Series, dayfirst: bool | None, where: str) -> bool | None:
+    """True for day-first, False for month-first, None when no value is a numeric d/m date.
+
+    Raises:
+        SourceError: values that prove both orders, values that prove the order opposite to the
+            configured ``dayfirst``, or ambiguous values (both numbers <= 12) with no ``dayfirst``.
+    """
+    parts = values.str.extract_groups(_NUMERIC_DATE)
+    frame = pl.DataFrame(
+        {
+            "v": values,
+            "a": parts.struct.field("1").cast(pl.Int32, strict=False),
+            "b": parts.struct.field("2").cast(pl.Int32, strict=False),
+        }
+    ).filter(pl.col("a").is_not_null() & pl.col("b").is_not_null())
+    if frame.is_empty():
+        return dayfirst
+    day_first = frame.filter((pl.col("a") > 12) & (pl.col("b") <= 12))["v"]
+    month_first = frame.filter((pl.col("b") > 12) & (pl.col("a") <= 12))["v"]
+    ambiguous = frame.filter((pl.col("a") <= 12) & (pl.col("b") <= 12) & (pl.col("a") != pl.col("b")))["v"]
+    column = values.name
+    fix = "set date_format (e.g. '%d/%m/%Y') or dayfirst for this source"
+    if len(day_first) and len(month_first):
+        raise SourceError(
+            f"{where}: column {column!r} mixes day-first and month-first dates ('{day_first[0]}' is "
+            f"day-first, '{month_first[0]}' is month-first): {fix}, and fix the rows that differ"
+        )
+    if len(day_first) or len(month_first):
+        proven = bool(len(day_first))
+        example = (day_first if proven else month_first)[0]
+        if dayfirst is not None and dayfirst != proven:
+            raise SourceError(
+                f"{where}: column {column!r} has dayfirst: {str(dayfirst).lower()} but '{example}' can only "
+                f"be {'day' if proven else 'month'}-first: {fix}"
+            )
+        logger.info(
+            "%s: column %s read %s-first ('%s' proves it)",
+            where,
+            column,
+            "day" if proven else "month",
+            example,
+        )
+        return proven
+    if len(ambiguous) and dayfirst is None:
+        distinct = ambiguous.unique(maintain_order=True)
+        second = distinct[1] if len(distinct) > 1 else distinct[0]
+        raise SourceError(
+            f"{where}: column {column!r} has dates that fit both day-first and month-first "
+            f"(e.g. '{ambiguous[0]}', '{second}'): {fix}"
+        )
+    return dayfirst
+
+
+def _numeric_dates_as_iso(values: pl.Series, dayfirst: bool | None) -> pl.Series:
+    """Numeric d/m/y (or m/d/y) texts rewritten as ISO ``YYYY-MM-DD<rest>``; other texts unchanged.
+
+    Two-digit years follow strptime's ``%y`` rule (00-68 -> 20xx, 69-99 -> 19xx).
+    """
+    if dayfirst is None:
+        return values
+    parts = values.str.extract_groups(_NUMERIC_DATE)
+    a, b = parts.struct.field("1"), parts.struct.field("2")
+    day, month = (a, b) if dayfirst else (b, a)
+    frame = pl.DataFrame({"v": values, "d": day, "m": month, "y": parts.struct.field("3")})
+    year = pl.col("y").cast(pl.Int32, strict=False)
+    year = (
+        pl.when(pl.col("y").str.len_chars() == 2)
+        .then(pl.when(year < 69).then(year + 2000).otherwise(year + 1900))
+        .otherwise(year)
+    )
+    iso = pl.concat_str(
+        [
+            year.cast(pl.String).str.zfill(4),
+            pl.lit("-"),
+            pl.col("m").str.zfill(2),
+            pl.lit("-"),
+            pl.col("d").str.zfill(2),
+            pl.col("v").str.replace(r"^\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})", ""),
+        ]
+    )
+    return frame.select(pl.when(pl.col("d").is_not_null()).then(iso).otherwise(pl.col("v"))).to_series()
+
+
+def _check_format_order(values: pl.Series, out: pl.Series, date_format: str, where: str) -> None:
+    """Refuse a format that reads some rows while other rows only fit it with day and month swapped."""
+    if "%d" not in date_format or "%m" not in date_format:
+        return
+    failed = values.filter(out.is_null() & values.is_not_null())
+    if failed.is_empty():
+        return
+    swapped = date_format.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    fits_swap = failed.filter(failed.str.strptime(pl.Datetime("us"), swapped, strict=False).is_not_null())
+    if fits_swap.is_empty():
+        return
+    ok = values.filter(out.is_not_null())
+    read = f"reads '{ok[0]}' but " if len(ok) else ""
+    raise SourceError(
+        f"{where}: column {values.name!r}: date_format {date_format!r} {read}{len(fits_swap):,} value(s) "
+        f"such as '{fits_swap[0]}' only fit {swapped!r}, so day and month would be swapped: fix date_format"
+    )
 
 
 def _naive_utc(values: pl.Series) -> pl.Series:

@@ -88,7 +88,7 @@ def test_unreadable_values_get_a_reason_and_stay_in_the_frame():
     assert frame["_reason"].to_list() == [
         None,
         "rating: not a number 'four'",
-        "created_at: cannot read date 'yesterday' (set date_format)",
+        "created_at: 'yesterday' is a relative word, not a date",
     ]
 
 
