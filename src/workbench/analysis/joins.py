@@ -11,23 +11,13 @@ import logging
 
 import pandas as pd
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import AnalysisInputError as AnalysisInputError  # re-exported
+from workbench.core.frames import require_columns as require_columns  # re-exported: the one check
 from workbench.core.quarters import Quarter, quarter_labels
 
 logger = logging.getLogger(__name__)
 
 UNASSIGNED = "Unassigned"
-
-
-class AnalysisInputError(WorkbenchError, ValueError):
-    """An analysis was asked for something its inputs cannot answer (a missing column, a bad option)."""
-
-
-def require_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
-    """Raise :class:`AnalysisInputError` naming the columns ``frame`` lacks."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise AnalysisInputError(f"{what} lacks column(s) {missing}")
 
 
 def theme_labels(themes: pd.DataFrame, include_hidden: bool = False) -> pd.DataFrame:

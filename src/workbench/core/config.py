@@ -28,14 +28,10 @@ from pydantic import (
     model_validator,
 )
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ConfigError
 from workbench.core.schemas import TABLES
 
 DEFAULT_CONFIG = Path("config") / "workbench.yaml"
-
-
-class ConfigError(WorkbenchError, ValueError):
-    """A configuration file that is missing or does not validate."""
 
 
 def find_root(start: Path | None = None) -> Path:

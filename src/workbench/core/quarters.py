@@ -14,17 +14,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import QuarterError
 
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 _PATTERNS = (
     re.compile(r"^(?P<year>\d{4})-?Q(?P<q>[1-4])$", re.IGNORECASE),
     re.compile(r"^Q(?P<q>[1-4])-?(?P<year>\d{4})$", re.IGNORECASE),
 )
-
-
-class QuarterError(WorkbenchError, ValueError):
-    """A quarter label that cannot be read."""
 
 
 def _freq(fy_start_month: int) -> str:

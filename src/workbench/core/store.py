@@ -21,12 +21,8 @@ from typing import Any
 import pandas as pd
 
 from workbench.core.config import Settings, load_settings
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import MissingDataError
 from workbench.core.schemas import TABLES
-
-
-class MissingDataError(WorkbenchError, FileNotFoundError):
-    """A processed table that has not been pulled yet."""
 
 
 def processed_path(settings: Settings, table: str) -> Path:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import DemoError
 from workbench.demo.accounts import make_accounts
 from workbench.demo.deals import make_deals
 from workbench.demo.export import write_all
@@ -84,10 +84,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class DemoError(WorkbenchError, ValueError):
-    """Bad arguments to the demo generator (e.g. a non-positive scale)."""
 
 
 @dataclass

