@@ -14,6 +14,8 @@ from workbench.demo.accounts import AccountPicker, name_variant, pick, quarter_i
 from workbench.demo.market import COMPETITOR_NAMES, FLOWBASE_AI_RELEASE
 from workbench.demo.spec import (
     CHANNELS,
+    CHURN_DRIVER_BOOST,
+    CHURN_DRIVER_THEME,
     COMPETITOR,
     COMPETITOR_THEME,
     END,
@@ -21,6 +23,7 @@ from workbench.demo.spec import (
     ENTERPRISE_THEME,
     IMPROVED_THEME,
     N_FEEDBACK,
+    NPS_DRIVER_THEME,
     QUARTERS,
     RISING_FACTOR,
     RISING_THEME,
@@ -79,9 +82,11 @@ def _plan_feedback(rng: np.random.Generator, scale: float) -> pd.DataFrame:
     return plan.sort_values(["created_at", "theme_id"], kind="stable").reset_index(drop=True)
 
 
-def _score(rng: np.random.Generator, polarity: int) -> int:
+def _score(rng: np.random.Generator, polarity: int, driver: bool = False) -> int:
     if polarity > 0:
         return int(pick(rng, (10, 9, 8, 7), (0.45, 0.35, 0.15, 0.05)))
+    if polarity < 0 and driver:  # the planted NPS driver: nearly every such response is a hard detractor
+        return int(pick(rng, tuple(range(11)), (9, 8, 7, 5, 3, 2, 1, 0.5, 0.3, 0.1, 0.1)))
     if polarity < 0:
         return int(pick(rng, tuple(range(11)), (4, 3, 5, 6, 8, 9, 10, 9, 7, 2, 1)))
     return int(pick(rng, tuple(range(4, 11)), (1, 2, 3, 4, 4, 3, 1)))
@@ -145,7 +150,11 @@ def make_feedback(
             secondary = theme_ids[int(rng.integers(len(theme_ids)))]
             if secondary == theme_id:
                 secondary = theme_ids[(theme_ids.index(theme_id) + 1) % len(theme_ids)]
-        score = _score(rng, polarity) if is_noise or channel == "nps" else None
+        score = (
+            _score(rng, polarity, driver=theme_id == NPS_DRIVER_THEME)
+            if is_noise or channel == "nps"
+            else None
+        )
         score = int(rng.integers(0, 11)) if is_noise and channel == "nps" else score
         rating = _rating(rng, polarity) if channel == "app_review" else None
         text = voice.feedback(
@@ -166,7 +175,8 @@ def make_feedback(
                 if theme_id == ENTERPRISE_THEME
                 else None
             )
-            account_idx = picker.pick(when, seg_probs, at_risk_boost=4.0 if polarity < 0 else 1.0)
+            boost = CHURN_DRIVER_BOOST if theme_id == CHURN_DRIVER_THEME else 4.0 if polarity < 0 else 1.0
+            account_idx = picker.pick(when, seg_probs, at_risk_boost=boost)
         area = None
         if channel in ("support_ticket", "nps") and not is_noise:
             roll = rng.random()
