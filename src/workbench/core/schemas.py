@@ -95,7 +95,7 @@ TABLES: dict[str, Table] = {
                     "float",
                     False,
                     "star rating 1-5 where the channel has one",
-                    checks=(pa.Check.in_range(0, 5),),
+                    checks=(pa.Check.in_range(1, 5),),
                 ),
                 Col(
                     "score",
@@ -249,7 +249,15 @@ ASSIGNMENT_COLUMNS = {
     "quarter": "quarter of the record",
     "theme_id": "registered or emerging theme id; null when unassigned",
     "similarity": "cosine similarity of the text to its theme centroid",
-    "sentiment": "VADER compound score, -1..1",
+    "sentiment": (
+        "inferred sentiment, -1..1: P(positive) - P(negative) from the sentiment head on the MiniLM "
+        "embeddings (VADER's compound score with other embedding models); null for blank text"
+    ),
+    "sentiment_label": (
+        "negative, neutral or positive: the head's likeliest class (VADER: +-0.05); null for blank text"
+    ),
+    "stated_rating": "star rating 1-5 the customer gave (feedback.rating), kept beside the inferred one",
+    "stated_nps": "NPS score 0-10 the customer gave (feedback.score), kept beside the inferred one",
     "intent": "goal, blocker, value, request or other",
 }
 
@@ -262,3 +270,73 @@ THEME_COLUMNS = {
     "keywords": "top c-TF-IDF terms, comma separated",
     "n_docs": "documents assigned in the fitted window",
 }
+
+METRICS_COLUMNS_DOC = {
+    "quarter": "quarter label, e.g. 2026Q3",
+    "theme_id": "theme id (see the themes output)",
+    "volume": "feedback items assigned to the theme in the quarter",
+    "share": "volume over the quarter's assigned feedback, 0..1",
+    "accounts": "distinct accounts behind the theme's feedback",
+    "arr_touched": "summed ARR of those accounts (each account counted once per theme)",
+    "sentiment_mean": "mean inferred sentiment (assignments.sentiment), -1..1",
+    "negative_share": "share of items whose sentiment_label is negative (score < -0.05 for unlabelled rows)",
+    "rating_mean": "mean stated star rating where the channel has one",
+    "nps_mean": "mean stated NPS score (0-10) where the channel has one",
+    "intent_goal": "share of items stating a goal",
+    "intent_blocker": "share of items describing a blocker",
+    "intent_value": "share of items praising value",
+    "intent_request": "share of items requesting something",
+    "prev_volume": "volume in the previous quarter",
+    "prev_share": "share in the previous quarter",
+    "change_pct": "volume change against the previous quarter, in percent",
+    "p_value": "two-sided p-value that the volume changed",
+    "p_adjusted": "p_value adjusted (Benjamini-Hochberg) across the quarter's themes",
+    "significant": "p_adjusted below the configured alpha",
+    "trend": "rising, falling, steady or new",
+    "is_emerging": "an emerging (not yet registered) theme",
+    "rank_by_volume": "1 = largest volume in the quarter",
+    "rank_by_arr": "1 = most ARR touched in the quarter",
+}
+
+QUOTES_COLUMNS_DOC = {
+    "theme_id": "theme id",
+    "rank": "0 = most representative quote of the theme",
+    "quote": "the customer's words, trimmed, PII redacted (untrusted text: escape when rendering)",
+    "doc_id": "'<table>:<record id>' of the quoted item",
+    "account_id": "account that said it, when known",
+    "channel": "where it was said (support, survey, review...)",
+    "quarter": "quarter of the quoted item",
+}
+
+SPLIT_COLUMNS_DOC = {
+    "quarter": "quarter label",
+    "theme_id": "theme id",
+    "<by>": "the group (segment or channel); missing values are 'Unknown' / 'unknown'",
+    "volume": "items of the theme in the group",
+    "share_of_theme": "volume over the theme's volume",
+    "share_of_group": "volume over the group's assigned feedback",
+    "concentration": "share_of_group over the theme's overall share (1 = no over-representation)",
+}
+
+#: The theme engine's outputs (``data/processed/themes/<name>.parquet``) and their columns.
+OUTPUTS: dict[str, dict[str, str]] = {
+    "assignments": ASSIGNMENT_COLUMNS,
+    "themes": THEME_COLUMNS,
+    "metrics": METRICS_COLUMNS_DOC,
+    "quotes": QUOTES_COLUMNS_DOC,
+    **{
+        f"splits_{by}": {(by if col == "<by>" else col): doc for col, doc in SPLIT_COLUMNS_DOC.items()}
+        for by in ("segment", "channel")
+    },
+}
+
+
+def describe_outputs() -> pd.DataFrame:
+    """One row per column of each theme-engine output: their data dictionary."""
+    return pd.DataFrame(
+        [
+            {"output": name, "column": column, "description": doc}
+            for name, columns in OUTPUTS.items()
+            for column, doc in columns.items()
+        ]
+    )

@@ -204,6 +204,14 @@ def convert(
         out = values.cast(pl.String)
         if col.name not in FREE_TEXT:
             out = out.str.replace_all(r"\s+", " ")
+            missing = out.str.to_lowercase().is_in(list(MISSING_WORDS)).fill_null(False)
+            out = (
+                pl.DataFrame({"v": out, "m": missing})
+                .select(pl.when(~pl.col("m")).then(pl.col("v")))
+                .to_series()
+            )
+        if name in ID_COLUMNS:
+            return out.alias(name), _scientific_ids(out, name)
         return out.alias(name), None
     if col.dtype == "datetime":
         relative = _relative_words(values)
@@ -221,6 +229,34 @@ def convert(
         return out.alias(name), _reasons(values, out, f"{name}: not a number ", "")
     out = _booleans(values)
     return out.alias(name), _reasons(values, out, f"{name}: not true/false ", "")
+
+
+# Labels and ids exported as a word for "no value" (a database NULL printed as text).
+MISSING_WORDS = ("null", "none", "n/a", "nan", "#n/a", "nil")
+ID_COLUMNS = frozenset({"feedback_id", "deal_id", "account_id"})
+# 5.70306E+17: a long id that Excel turned into a number and rounded (distinct ids collapse).
+_SCIENTIFIC = r"(?i)\d\.\d+e\+\d+$"
+
+
+def _scientific_ids(values: pl.Series, name: str) -> pl.Series | None:
+    hit = values.str.contains(_SCIENTIFIC).fill_null(False)
+    if not hit.any():
+        return None
+    frame = pl.DataFrame({"v": values, "hit": hit})
+    return frame.select(
+        pl.when(pl.col("hit")).then(
+            pl.concat_str(
+                [
+                    pl.lit(f"{name}: '"),
+                    pl.col("v"),
+                    pl.lit(
+                        "' is in scientific notation: Excel stored the id as a number and dropped "
+                        "digits; export the column as text (or open the csv without Excel)"
+                    ),
+                ]
+            )
+        )
+    ).to_series()
 
 
 # Words some exports (and pandas) turn into "the time of reading": never a date of the row.
@@ -523,6 +559,28 @@ def truncate_texts(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------- table
+
+
+def top_reasons(reasons: list[str], n: int = 3) -> list[tuple[str, int, str]]:
+    """The ``n`` commonest kinds of reject reason: (kind, rows, one example value).
+
+    A row can carry several reasons ("; " separated); each counts for its kind. The kind is the
+    reason with its quoted values and numbers blanked, so "duplicate feedback_id '7'" and
+    "duplicate feedback_id '8'" are one kind, shown with the first value as the example.
+    """
+    counts: dict[str, int] = {}
+    examples: dict[str, str] = {}
+    for reason in reasons:
+        for part in dict.fromkeys(p.strip() for p in str(reason).split("; ") if p.strip()):
+            quoted = re.findall(r"'[^']*'", part)
+            kind = re.sub(r"'[^']*'", "...", part)
+            kind = re.sub(r"\s*\([^)]*\)", "", kind)
+            numbers = re.findall(r"\d[\d\-: .]*\d|\d", kind)
+            kind = re.sub(r"\d[\d\-: .]*\d|\d", "...", kind).strip()
+            counts[kind] = counts.get(kind, 0) + 1
+            examples.setdefault(kind, quoted[0] if quoted else (numbers[0] if numbers else "-"))
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return [(kind, count, examples[kind]) for kind, count in ranked]
 
 
 def mark_duplicates(frame: pl.DataFrame, table: str, taken: set[str] | None = None) -> pl.DataFrame:

@@ -44,6 +44,7 @@ from workbench.ingest.normalize import (
     add_quarters,
     mark_duplicates,
     normalise,
+    top_reasons,
     validate,
 )
 from workbench.ingest.snapshot import (
@@ -89,6 +90,8 @@ class TableCount:
     rejected: int
     rows: int
     rejects_path: Path | None
+    reasons: tuple[tuple[str, int, str], ...] = ()  # the commonest reject reasons: (reason, rows, example)
+    kept_previous: bool = False  # the sources gave 0 rows, so the last pull's table was kept
 
 
 @dataclass
@@ -127,8 +130,15 @@ class PullResult:
             kept = f" (table now {t.rows:,} rows)" if t.rows != t.processed else ""
             lines.append(f"  {t.table:<15} {t.processed:>9,} rows{kept}")
         for t in self.tables.values():
+            if t.kept_previous:
+                lines.append(
+                    f"  WARNING {t.table}: the sources gave 0 rows (a header-only file?); "
+                    f"the table of the last pull is kept ({t.rows:,} rows)"
+                )
             if t.rejected:
                 lines.append(f"  {t.rejected:,} {t.table} rows rejected -> {t.rejects_path}")
+                for reason, count, example in t.reasons:
+                    lines.append(f"    {count:>9,}  {reason}  (e.g. {example})")
         if self.quarter and not self.time_rows():
             lines.append(f"  quarter {self.quarter} has no data: 0 rows")
         lines.append(f"processed tables in {self.processed_dir}")
@@ -176,8 +186,9 @@ def pull(settings: Settings, quarter: str | None = None, all_quarters: bool = Fa
             reads, entries = _read_all(config, settings.root, q, snapshot, step)
             write_json(snapshot / MANIFEST, _snapshot_manifest(now, q, config, reads, entries))
             staged = staging_dir(paths.processed)
-            _process_all(result, reads, list(config.tables), settings, q, staged, step)
-        swap_in(staged, paths.processed, _owned(config.tables))
+            _process_all(result, reads, list(config.tables), settings, q, staged, step, now)
+        kept = {t.table for t in result.tables.values() if t.kept_previous}
+        swap_in(staged, paths.processed, _owned(set(config.tables) - kept))
     except BaseException:
         # A failed pull leaves no trace: the last good processed data, and no snapshot of its own.
         if staged is not None:
@@ -201,13 +212,14 @@ def _process_all(
     q: Quarter | None,
     staged: Path,
     step: Callable[[str], None],
+    now: dt.datetime,
 ) -> None:
     """Normalise, validate and write every table into ``staged``; fill in ``result``."""
     covered: set[str] = set()
     for table in tables:
         step(f"validating {table}")
         frame, table_count, source_counts = _process_table(
-            table, [r for r in reads if r.table == table], settings, q, staged
+            table, [r for r in reads if r.table == table], settings, q, staged, now
         )
         result.tables[table] = table_count
         result.sources.extend(source_counts)
@@ -270,7 +282,12 @@ def _progress(total: int) -> Iterator[Callable[[str], None]]:
 
 
 def _process_table(
-    table: str, reads: list[SourceRead], settings: Settings, q: Quarter | None, staged: Path
+    table: str,
+    reads: list[SourceRead],
+    settings: Settings,
+    q: Quarter | None,
+    staged: Path,
+    now: dt.datetime | None = None,
 ) -> tuple[pd.DataFrame, TableCount, list[SourceCount]]:
     """Normalise, validate and write one table: the written frame, its count and per-source counts."""
     spec = TABLES[table]
@@ -278,7 +295,9 @@ def _process_table(
     frames: list[pl.DataFrame] = []
     read_rows: dict[str, tuple[int, int]] = {}
     for read in reads:
-        norm = normalise(read)
+        if read.rows == 0 and read.frame.width:
+            logger.warning("source %s -> %s: 0 rows (a header-only file?)", read.source.name, table)
+        norm = normalise(read, now)
         outside = 0
         if q is not None and spec.date_column:
             when = pl.col(spec.date_column)
@@ -314,15 +333,50 @@ def _process_table(
         kind = "file" if isinstance(read.source, FileSource) else "sql"
         counts.append(SourceCount(name, table, kind, n_read, outside, n_input, n_processed, n_rejected))
 
+    n_input = sum(c.input for c in counts)
+    previous = processed_path(settings, table)
+    header_only = all(isinstance(r.source, FileSource) and r.rows == 0 for r in reads)
+    if reads and header_only and previous.is_file():
+        old = pd.read_parquet(previous)
+        if len(old):  # a header-only export must not silently empty a table
+            logger.warning(
+                "%s: the sources gave 0 rows; keeping the %d rows of the last pull", table, len(old)
+            )
+            return old, TableCount(table, 0, 0, 0, len(old), None, kept_previous=True), counts
     final = _final_frame(valid, kept, table)
     write_atomic(final, staged / f"{table}.parquet")
     rejects_path = None  # where the rejects will be once the staged folder is swapped in
-    if rejected.height:
-        name = write_atomic(_rejects_frame(reads, rejected), staged / f"{table}.rejects.parquet").name
+    reasons: tuple[tuple[str, int, str], ...] = ()
+    earlier = _earlier_rejects(settings, table, q)
+    if rejected.height or len(earlier):
+        frame = _rejects_frame(reads, rejected, q) if rejected.height else earlier.iloc[:0]
+        if len(earlier):
+            frame = pd.concat([earlier, frame], ignore_index=True) if len(frame) else earlier
+        name = write_atomic(frame, staged / f"{table}.rejects.parquet").name
         rejects_path = settings.paths.processed / name
+    if rejected.height:
+        reasons = tuple(top_reasons(rejected[REASON].to_list()))
         logger.warning("%s: %d row(s) rejected -> %s.rejects.parquet", table, rejected.height, table)
-    n_input = sum(c.input for c in counts)
-    return final, TableCount(table, n_input, len(valid), rejected.height, len(final), rejects_path), counts
+    count = TableCount(table, n_input, len(valid), rejected.height, len(final), rejects_path, reasons)
+    return final, count, counts
+
+
+PULLED = "_pulled"  # in the rejects file: the quarter whose pull rejected the row ('all' for --all)
+
+
+def _earlier_rejects(settings: Settings, table: str, q: Quarter | None) -> pd.DataFrame:
+    """Rejects of earlier pulls of other quarters, kept so a quarter's pull loses no reject record.
+
+    A ``--quarter Q`` pull replaces Q's rejects and keeps the others; an ``--all`` pull
+    re-reads everything, so it replaces them all.
+    """
+    path = settings.paths.processed / f"{table}.rejects.parquet"
+    if q is None or not path.is_file():
+        return pd.DataFrame()
+    earlier = pd.read_parquet(path)
+    if PULLED not in earlier.columns:
+        return pd.DataFrame()
+    return earlier[earlier[PULLED] != str(q)].reset_index(drop=True)
 
 
 def _stack(frames: list[pl.DataFrame], table: str) -> pl.DataFrame:
@@ -371,7 +425,7 @@ def _final_frame(valid: pd.DataFrame, kept: pd.DataFrame, table: str) -> pd.Data
     return new[first + [c for c in new.columns if c not in first]]
 
 
-def _rejects_frame(reads: list[SourceRead], rejected: pl.DataFrame) -> pd.DataFrame:
+def _rejects_frame(reads: list[SourceRead], rejected: pl.DataFrame, q: Quarter | None = None) -> pd.DataFrame:
     """Rejected rows as read (every value as text) with ``_source``, ``_file``, ``_row``, ``_reason``."""
     parts = []
     for read in reads:
@@ -383,8 +437,10 @@ def _rejects_frame(reads: list[SourceRead], rejected: pl.DataFrame) -> pd.DataFr
         )
         rows = raw.join(keys, on=[FILE, ROW], how="inner", validate="1:1", maintain_order="left")
         parts.append(rows.with_columns(pl.lit(read.source.name).alias("_source")))
-    frame = pl.concat(parts, how="diagonal_relaxed")
-    front = ["_source", FILE, ROW, REASON]
+    frame = pl.concat(parts, how="diagonal_relaxed").with_columns(
+        pl.lit(str(q) if q else "all").alias(PULLED)
+    )
+    front = ["_source", FILE, ROW, REASON, PULLED]
     return frame.select(front + [c for c in frame.columns if c not in front]).to_pandas()
 
 

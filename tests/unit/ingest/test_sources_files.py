@@ -131,8 +131,24 @@ def test_nested_json_values_become_json_text(tmp_path):
 
 
 def test_json_that_is_not_records_is_a_clear_error(tmp_path):
-    with pytest.raises(SourceError, match="expected a JSON array of records"):
-        _read(tmp_path, "bad.json", b'{"a": 1}')
+    for bad in (b"[1, 2]", b'"text"'):
+        with pytest.raises(SourceError, match="expected a JSON array of records"):
+            _read(tmp_path, "bad.json", bad)
+
+
+def test_json_object_with_one_list_field_is_one_record_not_that_list(tmp_path):
+    record = {"id": "T-1", "text": "app crashes", "replies": [{"by": "agent", "text": "sorry"}]}
+    frame = _read(tmp_path, "one.json", json.dumps(record).encode())
+    assert frame.height == 1
+    assert frame["id"][0] == "T-1"
+    assert json.loads(frame["replies"][0]) == record["replies"]
+
+
+def test_json_wrapper_object_is_unwrapped(tmp_path):
+    wrapped = {"count": 2, "next": None, "results": [{"id": "1"}, {"id": "2"}]}
+    assert _read(tmp_path, "w.json", json.dumps(wrapped).encode())["id"].to_list() == ["1", "2"]
+    only = {"reviews_page": [{"id": "3"}]}
+    assert _read(tmp_path, "o.json", json.dumps(only).encode())["id"].to_list() == ["3"]
 
 
 def test_invalid_json_is_a_one_line_error(tmp_path):

@@ -119,21 +119,43 @@ def clean_columns(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.rename(dict(zip(frame.columns, names, strict=True)))
 
 
+_LATIN1 = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "iso_8859_1", "l1", "8859"}
+
+
 def _as_utf8(data: bytes, encoding: str, where: str) -> bytes:
-    """UTF-8 bytes without a byte-order mark; a clear error for bytes the encoding cannot hold."""
+    """UTF-8 bytes without a byte-order mark; a clear error for bytes the encoding cannot hold.
+
+    ``latin-1`` is read as cp1252 when the file holds bytes 0x80-0x9F: in latin-1 those are
+    invisible control characters, in the Windows exports that say "latin-1" they are quotes,
+    dashes and the euro sign (browsers treat the label the same way).
+    """
     utf8 = encoding.lower() in _UTF8
+    if encoding.lower() in _LATIN1 and any(0x80 <= b <= 0x9F for b in data):
+        try:
+            text = data.decode("cp1252")
+            logger.info("%s: latin-1 file has bytes 0x80-0x9F: read as cp1252", where)
+            return text.lstrip("\ufeff").encode("utf-8")
+        except UnicodeDecodeError:
+            pass  # one of the five bytes cp1252 leaves undefined: latin-1 it is
     try:
         text = data.decode("utf-8-sig" if utf8 else encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        hint = "set `encoding:` (e.g. cp1252 or latin-1)" if utf8 else "check `encoding:`"
         raise SourceError(
             f"{where}: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}) is not valid "
-            f"{encoding}; {hint}"
+            f"{encoding}; {_encoding_hint(data, utf8)}"
         ) from None
     if utf8:
         return data[len(BOM) :] if data.startswith(BOM) else data
     return text.lstrip("\ufeff").encode("utf-8")
+
+
+def _encoding_hint(data: bytes, utf8: bool) -> str:
+    """Which ``encoding:`` to try: UTF-16 has a byte-order mark or a NUL byte beside every ASCII one."""
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(b"\x00") > len(head) // 4:
+        return "it looks like UTF-16: set `encoding: utf-16`"
+    return "set `encoding:` (e.g. cp1252 for Windows exports)" if utf8 else "check `encoding:`"
 
 
 def _read_delimited(data: bytes, source: FileSource, fmt: str, where: str) -> pl.DataFrame:
@@ -158,14 +180,28 @@ def _read_delimited(data: bytes, source: FileSource, fmt: str, where: str) -> pl
     return frame
 
 
+# Keys under which APIs and export tools wrap their list of records.
+WRAPPER_KEYS = frozenset({"data", "results", "items", "records", "rows", "reviews", "entries", "value"})
+
+
 def _read_json(data: bytes, where: str) -> pl.DataFrame:
-    """A JSON array of records (or an object holding exactly one such array)."""
+    """A JSON array of records, an object wrapping one such array, or a single record.
+
+    An object is a wrapper only when the array of records is its only value, or sits under a
+    key wrappers use (``data``, ``results``, ``items``, ...); otherwise the object is itself one
+    record and its list-valued fields stay in the row (as JSON text), not in place of it.
+    """
     parsed = json.loads(data)
     if isinstance(parsed, dict):
-        arrays = [v for v in parsed.values() if isinstance(v, list)]
-        if len(arrays) != 1:
-            raise SourceError(f"{where}: expected a JSON array of records (or jsonl: set `format: jsonl`)")
-        parsed = arrays[0]
+        arrays = {
+            k: v
+            for k, v in parsed.items()
+            if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)
+        }
+        if len(arrays) == 1 and (len(parsed) == 1 or next(iter(arrays)).lower() in WRAPPER_KEYS):
+            parsed = next(iter(arrays.values()))
+        else:
+            parsed = [parsed]
     if not isinstance(parsed, list) or not all(isinstance(r, dict) for r in parsed):
         raise SourceError(f"{where}: expected a JSON array of records (or jsonl: set `format: jsonl`)")
     return pl.from_dicts(parsed, infer_schema_length=None) if parsed else pl.DataFrame()
@@ -179,9 +215,36 @@ def _read_xlsx(data: bytes, source: FileSource, where: str) -> pl.DataFrame:
     sheet = source.sheet if source.sheet is not None else book.sheet_names[0]
     if sheet not in book.sheet_names:
         raise SourceError(f"{where}: no sheet {sheet!r}; sheets found: {', '.join(book.sheet_names)}")
-    frame = pd.read_excel(book, sheet_name=sheet, dtype=str)
+    frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
     frame.columns = [str(c) for c in frame.columns]
-    return pl.from_pandas(frame.astype(object).where(frame.notna(), None))
+    frame = frame.astype(object).where(frame.notna(), None)
+    return pl.from_pandas(frame.map(_cell_text))
+
+
+# Integers above this are not exact in a float: an 18-digit id typed into Excel has lost digits.
+_EXACT_FLOAT = 2**53
+
+
+def _cell_text(value: object) -> str | None:
+    """An Excel cell as the text a csv export would show: 12 not 12.0.
+
+    A number too large to be exact as a float (an id Excel stored as a number) is shown in
+    scientific notation, so the pull rejects it with the Excel hint instead of keeping digits
+    Excel invented.
+    """
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _EXACT_FLOAT:
+        return repr(float(value))  # Excel keeps every number as a double: these digits are invented
+    if isinstance(value, float):
+        if value.is_integer():
+            return repr(value) if abs(value) >= _EXACT_FLOAT else str(int(value))
+        return repr(value)
+    if isinstance(value, bool):
+        return str(value).upper()
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
 
 
 def flatten(frame: pl.DataFrame) -> pl.DataFrame:
