@@ -40,6 +40,7 @@ from workbench.analysis.sales import lost_deal_themes, win_rate_by_quarter
 from workbench.analysis.stats import two_proportion_pvalue
 from workbench.core.config import Settings
 from workbench.core.formatting import money, pct
+from workbench.core.frames import hidden_theme_ids
 from workbench.core.quarters import Quarter
 from workbench.core.store import MissingDataError, load_output, load_table
 
@@ -213,7 +214,7 @@ def segment_theme_insight(
         _theme_total=rows.groupby("theme_id")["volume"].transform("sum"),
         _group_share=rows.groupby("segment")["volume"].transform("sum") / rows["volume"].sum(),
     )
-    hidden = set(themes["theme_id"]) - set(theme_labels(themes)["theme_id"])
+    hidden = hidden_theme_ids(themes)
     cand = rows[
         (rows["_theme_total"] >= min_volume)
         & (rows["segment"] != "Unknown")

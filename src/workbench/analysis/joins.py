@@ -13,6 +13,7 @@ import pandas as pd
 
 from workbench.core.errors import AnalysisInputError as AnalysisInputError  # re-exported
 from workbench.core.frames import require_columns as require_columns  # re-exported: the one check
+from workbench.core.frames import visible_themes
 from workbench.core.quarters import Quarter, quarter_labels
 
 logger = logging.getLogger(__name__)
@@ -26,9 +27,7 @@ def theme_labels(themes: pd.DataFrame, include_hidden: bool = False) -> pd.DataF
     Hidden themes are the registry's way of saying "this cluster is noise"; a ranking that
     showed them would undo the analyst's curation, so they are dropped unless asked for.
     """
-    frame = themes.copy()
-    if "status" in frame.columns and not include_hidden:
-        frame = frame[frame["status"].astype("string").fillna("") != "hidden"]
+    frame = themes.copy() if include_hidden else visible_themes(themes).copy()
     if "label" not in frame.columns:
         frame["label"] = frame["theme_id"]
     if "kind" not in frame.columns:

@@ -31,3 +31,25 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str, hint
         found = ", ".join(map(str, frame.columns)) or "none"
         tail = f"; {hint}" if hint else ""
         raise MissingColumnsError(f"{what} lacks column(s) {missing} (found: {found}){tail}")
+
+
+def hidden_theme_ids(themes: pd.DataFrame | None) -> set:
+    """Theme ids the registry marks ``hidden`` (noise): assigned, but never counted or reported.
+
+    The one test of "hidden" for every layer, so that metrics, quotes, rankings and headlines
+    always leave out the same themes. The status is compared trimmed and case-insensitively,
+    because an analyst who types ``Hidden`` in a hand-edited table means the same thing.
+
+    Args:
+        themes: the theme table (:data:`workbench.core.schemas.THEME_COLUMNS`); ``None`` or a table
+            without ``status`` hides nothing.
+    """
+    if themes is None or "status" not in themes.columns or "theme_id" not in themes.columns:
+        return set()
+    status = themes["status"].astype("string").fillna("").str.strip().str.lower()
+    return set(themes.loc[status == "hidden", "theme_id"])
+
+
+def visible_themes(themes: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``themes`` that may be reported: every theme not in :func:`hidden_theme_ids`."""
+    return themes[~themes["theme_id"].isin(hidden_theme_ids(themes))]

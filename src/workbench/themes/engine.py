@@ -30,7 +30,7 @@ import pandas as pd
 
 from workbench.core.config import Settings
 from workbench.core.errors import WorkbenchError
-from workbench.core.frames import require_columns
+from workbench.core.frames import hidden_theme_ids, require_columns, visible_themes
 from workbench.core.quarters import Quarter, last_complete_quarter
 from workbench.core.schemas import ASSIGNMENT_COLUMNS, THEME_COLUMNS
 from workbench.core.store import MissingDataError, load_table, themes_path, write_atomic
@@ -415,7 +415,7 @@ def _quotes(
 ) -> pd.DataFrame:
     from workbench.themes.quotes import select_quotes
 
-    hidden = set(themes.loc[themes["status"] == "hidden", "theme_id"])
+    hidden = hidden_theme_ids(themes)
     frame = docs.assign(
         theme_id=assignments["theme_id"].to_numpy(), similarity=assignments["similarity"].to_numpy()
     )
@@ -524,7 +524,7 @@ def run(settings: Settings, quarter: str | None = None) -> ThemeRunResult:
     lap("write")
 
     current = assignments[(assignments["quarter"] == str(q)) & assignments["theme_id"].notna()]
-    visible = themes[themes["status"] != "hidden"].set_index("theme_id")["label"]
+    visible = visible_themes(themes).set_index("theme_id")["label"]
     top = current["theme_id"].value_counts()
     top = [(visible[t], int(n)) for t, n in top.items() if t in visible.index][:5]
     return ThemeRunResult(

@@ -40,6 +40,7 @@ from scipy import stats
 
 from workbench.core.config import ThemeSettings
 from workbench.core.errors import ValidationFailed
+from workbench.core.frames import hidden_theme_ids as _hidden_ids
 from workbench.core.frames import require_columns as _require
 from workbench.core.quarters import Quarter
 from workbench.themes.registry import CANDIDATE_PREFIX
@@ -85,10 +86,6 @@ def _ids_with_status(themes: pd.DataFrame | None, status: str) -> set:
     if themes is None or "status" not in themes.columns:
         return set()
     return set(themes.loc[themes["status"].astype("string").fillna("") == status, "theme_id"])
-
-
-def _hidden_ids(themes: pd.DataFrame | None) -> set:
-    return _ids_with_status(themes, "hidden")
 
 
 def feedback_assignments(
