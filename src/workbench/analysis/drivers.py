@@ -240,7 +240,8 @@ def nps_drivers(
     out = _finish(out, alpha, "_cost")
     out["statement"] = [
         (
-            f"Responses raising '{r.label}' give an NPS of {r.nps_with:+.0f} vs {r.nps_without:+.0f} for the rest "
+            f"Responses raising '{r.label}' give an NPS of {r.nps_with:+.0f} "
+            f"vs {r.nps_without:+.0f} for the rest "
             f"({r.n_with:,} vs {r.n_without:,} responses); it {'costs' if r.impact < 0 else 'adds'} "
             f"{abs(r.impact):.1f} points of overall NPS (95% CI {r.impact_low:+.1f} to {r.impact_high:+.1f}, "
             f"BH-adjusted p = {r.p_adjusted:.3g})."
@@ -390,7 +391,8 @@ def churn_drivers(
             f"Accounts that raised '{r.label}' churned at {pct(r.rate_with, digits=1)} the next quarter vs "
             f"{pct(r.rate_without, digits=1)} for the rest ({r.churned_with} of {r.n_with:,} vs "
             f"{r.churned_without} of {r.n_without:,} account-quarters, {span}): relative risk "
-            f"{r.relative_risk:.1f} (95% CI {r.ci_low:.1f}-{r.ci_high:.1f}, BH-adjusted p = {r.p_adjusted:.3g}); "
+            f"{r.relative_risk:.1f} (95% CI {r.ci_low:.1f}-{r.ci_high:.1f}, "
+            f"BH-adjusted p = {r.p_adjusted:.3g}); "
             f"{money(r.arr_at_risk)} ARR raised it and is still a customer."
         )
         if r.significant
@@ -492,7 +494,8 @@ def deal_drivers(
     out = _finish(out.assign(_lift=out["lift"].replace(np.inf, 1e9).fillna(0)), alpha, "_lift")
     out["statement"] = [
         (
-            f"'{r.label}' comes up in {pct(r.share_of_lost)} of lost deals' notes ({r.lost_with} of {r.lost_deals:,}) "
+            f"'{r.label}' comes up in {pct(r.share_of_lost)} of lost deals' notes "
+            f"({r.lost_with} of {r.lost_deals:,}) "
             f"vs {pct(r.share_of_won)} of won deals' ({r.won_with} of {r.won_deals:,}): "
             + (
                 f"{r.lift:.1f}x as often (95% CI {r.ci_low:.1f}-{r.ci_high:.1f}"
