@@ -133,8 +133,11 @@ class _Normalised(_Strict):
     date_format: str | None = Field(
         None, description="strftime format for every date column, e.g. %d-%m-%Y %H:%M; empty means detect"
     )
-    dayfirst: bool = Field(
-        False, description="when detecting dates without date_format, read 03/04 as 3 April"
+    dayfirst: bool | None = Field(
+        None,
+        description="without date_format: true reads 03/04/2026 as 3 April, false as 4 March; empty "
+        "means learn the order from values that prove it (a day above 12) and refuse a column whose "
+        "dates fit both orders",
     )
     id_prefix: str | None = Field(None, description="prefix for ids, so ids from several sources stay unique")
     id_from: list[str] | None = Field(
@@ -251,6 +254,11 @@ class SourcesConfig(_Strict):
     warehouse: str = Field(
         "data/demo/warehouse.duckdb",
         description="the embedded DuckDB database file (opened read-only); ':memory:' for SQL over files",
+    )
+    data_folders: list[str] = Field(
+        default_factory=list,
+        description="folders outside the project that sources may read (relative to the project root, "
+        "or absolute), e.g. ['../shared/data']; file paths and DuckDB queries reach nothing else",
     )
     tables: dict[str, list[Source]]
 

@@ -72,13 +72,22 @@ def read_source(
     quarter: Quarter | None,
 ) -> SourceRead:
     """Read one source. ``quarter`` bounds SQL queries that reference them; ``None`` means all."""
+    folders = data_folders(config, root)
     if isinstance(source, FileSource):
         from workbench.ingest.sources.files import read_file_source
 
-        return read_file_source(source, table, root)
+        return read_file_source(source, table, root, folders)
     from workbench.ingest.sources.sql import read_sql_source
 
-    return read_sql_source(source, table, root, config.warehouse, quarter)
+    return read_sql_source(source, table, root, config.warehouse, quarter, folders)
 
 
-__all__ = ["FILE", "INTERNAL", "ROW", "RawInput", "SourceRead", "read_source"]
+def data_folders(config: SourcesConfig, root: Path) -> list[Path]:
+    """The folders outside the project that the config names (``data_folders``), absolute."""
+    return [
+        (Path(f).expanduser() if Path(f).expanduser().is_absolute() else root / f).resolve()
+        for f in config.data_folders
+    ]
+
+
+__all__ = ["FILE", "INTERNAL", "ROW", "RawInput", "SourceRead", "data_folders", "read_source"]

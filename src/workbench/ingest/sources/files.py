@@ -35,9 +35,11 @@ _UTF8 = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 
 
-def read_file_source(source: FileSource, table: str, root: Path) -> SourceRead:
+def read_file_source(
+    source: FileSource, table: str, root: Path, folders: list[Path] | None = None
+) -> SourceRead:
     """Read every file the source's path (or glob) names, in sorted order."""
-    paths = resolve_paths(source, root)
+    paths = resolve_paths(source, root, folders)
     frames: list[pl.DataFrame] = []
     inputs: list[RawInput] = []
     for path in paths:
@@ -50,8 +52,12 @@ def read_file_source(source: FileSource, table: str, root: Path) -> SourceRead:
     return SourceRead(source=source, table=table, frame=frame, inputs=inputs)
 
 
-def resolve_paths(source: FileSource, root: Path) -> list[Path]:
-    """The files a source names. A glob that matches nothing is a missing file."""
+def resolve_paths(source: FileSource, root: Path, folders: list[Path] | None = None) -> list[Path]:
+    """The files a source names. A glob that matches nothing is a missing file.
+
+    Every file must lie inside the project or a folder the config names in ``data_folders``
+    (links resolved first), so a path such as ``../../etc/passwd`` is refused before it is read.
+    """
     pattern = Path(source.path).expanduser()
     if not pattern.is_absolute():
         pattern = root / pattern
@@ -59,6 +65,13 @@ def resolve_paths(source: FileSource, root: Path) -> list[Path]:
         paths = sorted(Path(p) for p in glob.glob(str(pattern)) if Path(p).is_file())
     else:
         paths = [pattern] if pattern.is_file() else []
+    allowed = [root.resolve(), *(folders or [])]
+    outside = [p for p in paths if not any(p.resolve().is_relative_to(a) for a in allowed)]
+    if outside or (not paths and not any(pattern.resolve().is_relative_to(a) for a in allowed)):
+        raise SourceError(
+            f"source {source.name!r}: {source.path} is outside the project; list its folder under "
+            "`data_folders:` in the sources config to allow it"
+        )
     if not paths:
         what = "no file matches" if glob.has_magic(str(pattern)) else "file not found:"
         raise SourceError(f"source {source.name!r}: {what} {source.path} (looked for {pattern})")
@@ -173,9 +186,9 @@ def _read_delimited(data: bytes, source: FileSource, fmt: str, where: str) -> pl
         for other, label in _DELIMITER_NAMES.items():
             if other != delimiter and other in header:
                 shown = "\\t" if other == "\t" else other
-                raise SourceError(
-                    f"{where}: read as a single column {header[:60]!r}; it looks {label}-separated: "
-                    f'set `delimiter: "{shown}"`'
+                raise SourceError(  # the header itself is never echoed: it is the file's content
+                    f"{where}: read as a single column; its header holds {label} characters, so it looks "
+                    f'{label}-separated: set `delimiter: "{shown}"`'
                 )
     return frame
 

@@ -37,15 +37,25 @@ _SQLALCHEMY_PARAM = re.compile(r"(?<![:\w]):(start|end)\b")
 
 
 def read_sql_source(
-    source: SqlSource, table: str, root: Path, warehouse: str, quarter: Quarter | None
+    source: SqlSource,
+    table: str,
+    root: Path,
+    warehouse: str,
+    quarter: Quarter | None,
+    folders: list[Path] | None = None,
 ) -> SourceRead:
-    """Run the source's query and keep its result (as parquet) for the snapshot."""
+    """Run the source's query and keep its result (as parquet) for the snapshot.
+
+    ``folders`` are the folders outside the project (``data_folders`` in the sources config)
+    that a DuckDB query may read besides the project's own folders.
+    """
     if source.url_env:
         params = bound_params(source.query, _SQLALCHEMY_PARAM, quarter)
         frame = _query_sqlalchemy(source, source.url_env, root, params)
     else:
+        check_read_only(source.query, "duckdb", source.name)
         params = bound_params(source.query, _DUCKDB_PARAM, quarter)
-        frame = _query_duckdb(source, root, warehouse, params)
+        frame = _query_duckdb(source, root, warehouse, params, folders or [])
     frame = clean_columns(frame)
     buffer = io.BytesIO()
     frame.write_parquet(buffer)  # the result as returned, nested values included
@@ -70,12 +80,103 @@ def bound_params(query: str, pattern: re.Pattern[str], quarter: Quarter | None) 
     return {k: v for k, v in bounds.items() if k in named}
 
 
+# Statement kinds that change something; any of them anywhere in a query refuses it.
+_WRITES = (
+    "Insert",
+    "Update",
+    "Delete",
+    "Merge",
+    "Create",
+    "Drop",
+    "Alter",
+    "TruncateTable",
+    "Copy",
+    "Command",
+    "Pragma",
+    "Set",
+    "Use",
+    "Attach",
+    "Detach",
+    "Install",
+    "Grant",
+    "Revoke",
+    "Transaction",
+    "Commit",
+    "Rollback",
+    "LoadData",
+    "Export",
+    "Analyze",
+    "Refresh",
+    "Kill",
+)
+_SQLGLOT_DIALECTS = {"postgresql": "postgres", "mssql": "tsql", "mariadb": "mysql"}
+
+
+def check_read_only(query: str, dialect: str, name: str) -> None:
+    """Refuse any query that is not one read-only SELECT (WITH ... SELECT, UNION, VALUES).
+
+    The query is parsed with sqlglot, a real SQL parser, so a write hidden in a CTE
+    (``WITH d AS (DELETE ... RETURNING *)``), a second statement after ``;`` or a
+    ``SELECT ... INTO`` is found wherever it sits. Read-only connections back this up where
+    the driver allows; this check holds for every database.
+
+    Raises:
+        SourceError: one line naming the source and what was found.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    read = _SQLGLOT_DIALECTS.get(dialect, dialect)
+    try:
+        statements = [s for s in sqlglot.parse(query, read=read) if s is not None]
+    except Exception:  # sqlglot's ParseError / TokenError: never echo the query back
+        raise SourceError(
+            f"source {name!r}: the query is not SQL that can be checked as read-only ({read}); "
+            "write a single SELECT (or WITH ... SELECT)"
+        ) from None
+    if len(statements) != 1:
+        raise SourceError(f"source {name!r}: the query must be one statement; found {len(statements)}")
+    (statement,) = statements
+    if not isinstance(statement, exp.Select | exp.SetOperation | exp.Values | exp.Subquery):
+        raise SourceError(
+            f"source {name!r}: only SELECT (or WITH ... SELECT) queries are allowed, not "
+            f"{type(statement).__name__.upper()}: sources never change the database"
+        )
+    writes = tuple(getattr(exp, kind) for kind in _WRITES if hasattr(exp, kind))
+    for node in statement.walk():
+        if isinstance(node, writes):
+            raise SourceError(
+                f"source {name!r}: the query contains {type(node).__name__.upper()}: only reading is allowed"
+            )
+        if isinstance(node, exp.Select) and node.args.get("into"):
+            raise SourceError(f"source {name!r}: SELECT ... INTO creates a table: only reading is allowed")
+
+
 def _without_literals(query: str) -> str:
     """The query with quoted strings and comments blanked, so '$start' inside text is not a parameter."""
     return re.sub(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", "''", query, flags=re.DOTALL)
 
 
-def _query_duckdb(source: SqlSource, root: Path, warehouse: str, params: dict) -> pl.DataFrame:
+def duckdb_folders(root: Path, folders: list[Path]) -> list[str]:
+    """Folders a DuckDB query may read: the project's non-hidden folders and the configured ones.
+
+    Files at the project root (``.env`` holds database URLs) and hidden folders (``.git``)
+    stay out of reach. Each folder is listed absolute and, for the project's own, also as the
+    relative path a query writes (``read_csv('data/x.csv')``), which DuckDB checks as written.
+    """
+    allowed: list[str] = []
+    for child in sorted(root.iterdir()) if root.is_dir() else []:
+        if child.is_dir() and not child.name.startswith("."):
+            allowed += [f"{child.resolve()}/", f"{child.name}/"]
+    for folder in folders:
+        allowed.append(f"{folder.resolve()}/")
+        allowed.append(f"{os.path.relpath(folder.resolve(), root.resolve())}/")
+    return list(dict.fromkeys(allowed))
+
+
+def _query_duckdb(
+    source: SqlSource, root: Path, warehouse: str, params: dict, folders: list[Path]
+) -> pl.DataFrame:
     import duckdb
 
     if warehouse == MEMORY:
@@ -94,14 +195,27 @@ def _query_duckdb(source: SqlSource, root: Path, warehouse: str, params: dict) -
     try:
         # Relative paths in read_csv(...) and friends resolve against the project root.
         con.execute("SET file_search_path = " + _sql_string(str(root)))
+        # Reading is limited to the project's folders and the configured ones; writing files
+        # (COPY ... TO), other files (read_text('/etc/passwd')), extensions and ATTACH all fail.
+        con.execute(
+            "SET allowed_directories = [" + ", ".join(map(_sql_string, duckdb_folders(root, folders))) + "]"
+        )
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
         relation = con.sql(source.query, params=params or None)
         if relation is None:
             raise SourceError(f"source {source.name!r}: the query returned no result set (is it a SELECT?)")
         return pl.from_arrow(relation.to_arrow_table())
     except duckdb.Error as exc:
-        raise SourceError(f"source {source.name!r}: query failed: {_one_line(exc)}") from None
+        raise SourceError(f"source {source.name!r}: query failed: {_no_content(_one_line(exc))}") from None
     finally:
         con.close()
+
+
+def _no_content(message: str) -> str:
+    """A driver message without the data it quotes (a line of a file, a value of a row)."""
+    message = re.split(r"\b(?:Original Line|Line:|LINE \d)", message)[0]
+    return re.sub(r'"[^"]{40,}"|\'[^\']{40,}\'', "'...'", message).strip()
 
 
 def _sql_string(text: str) -> str:
@@ -133,12 +247,25 @@ def _query_sqlalchemy(source: SqlSource, env_name: str, root: Path, params: dict
     logger.info("source %s: querying the database named by $%s", source.name, env_name)
     engine = None
     try:
-        engine = sa.create_engine(url)
+        parsed = sa.engine.make_url(url)
+        dialect = parsed.get_backend_name()
+    except Exception:
+        raise SourceError(f"source {source.name!r}: {env_name} does not hold a database URL") from None
+    check_read_only(source.query, dialect, source.name)
+    try:
+        engine = _read_only_engine(sa, parsed)
         with engine.connect() as conn:
-            bounds = _typed_bounds(sa, conn.dialect.name, params)
-            result = conn.execute(sa.text(source.query).bindparams(*bounds))
-            columns = list(result.keys())
-            rows = [tuple(r) for r in result.fetchall()]
+            try:
+                if dialect in ("postgresql", "mysql", "mariadb"):
+                    conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+                bounds = _typed_bounds(sa, conn.dialect.name, params)
+                result = conn.execute(sa.text(source.query).bindparams(*bounds))
+                columns = list(result.keys())
+                rows = [tuple(r) for r in result.fetchall()]
+            finally:
+                conn.rollback()  # nothing a query did is ever committed
+    except SourceError:
+        raise
     except Exception as exc:
         message = scrub(_one_line(exc), url)
         raise SourceError(
@@ -151,6 +278,32 @@ def _query_sqlalchemy(source: SqlSource, env_name: str, root: Path, params: dict
     if not rows:
         return pl.DataFrame({c: pl.Series(c, [], dtype=pl.String) for c in columns})
     return pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None, strict=False)
+
+
+def _read_only_engine(sa, url):
+    """An engine whose connections cannot write, where the driver allows it.
+
+    SQLite opens the file with ``mode=ro`` and sets ``PRAGMA query_only``; PostgreSQL starts
+    every transaction read-only (``default_transaction_read_only``). Other databases rely on
+    the parsed-query check and the rollback.
+    """
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            url = url.set(database=f"file:{database}").update_query_dict({"mode": "ro", "uri": "true"})
+        engine = sa.create_engine(url)
+
+        @sa.event.listens_for(engine, "connect")
+        def _query_only(dbapi_connection, _record):  # noqa: ANN001
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA query_only = ON")
+            cursor.close()
+
+        return engine
+    if backend == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2", "pg8000"):
+        return sa.create_engine(url, connect_args={"options": "-c default_transaction_read_only=on"})
+    return sa.create_engine(url)
 
 
 def _typed_bounds(sa, dialect: str, params: dict) -> list:
@@ -175,6 +328,9 @@ def scrub(message: str, url: str) -> str:
         parsed = make_url(url)
         secrets |= {parsed.render_as_string(hide_password=False), str(parsed.password or "")}
         secrets |= {str(parsed.username or ""), str(parsed.host or ""), str(parsed.database or "")}
+        secrets |= {parsed.render_as_string(hide_password=True)}
+        for value in parsed.query.values():  # ?password=...&sslpassword=...: every query value
+            secrets |= set(value) if isinstance(value, tuple) else {str(value)}
     except Exception:  # an unparseable URL: the whole string is already covered
         pass
     for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
