@@ -73,13 +73,31 @@ class RegistryTheme(BaseModel):
         return not self.splits
 
 
+class RegistryParent(BaseModel):
+    """A parent group of themes (the hierarchy's top level; see :mod:`workbench.themes.hierarchy`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="stable parent id, e.g. grp-reporting-gaps")
+    label: str = Field(min_length=1, description="the label readers see")
+    themes: list[str] = Field(default_factory=list, description="ids of the themes in the group")
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("must be lower-case letters, digits and dashes, e.g. grp-reporting")
+        return value
+
+
 class Registry(BaseModel):
-    """``themes.yaml``: ``version`` and the list of themes."""
+    """``themes.yaml``: ``version``, the list of themes and (optionally) their parent groups."""
 
     model_config = ConfigDict(extra="forbid")
 
     version: int = 1
     themes: list[RegistryTheme] = Field(default_factory=list)
+    parents: list[RegistryParent] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Registry:
@@ -87,6 +105,14 @@ class Registry(BaseModel):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"theme ids must be unique, repeated: {dupes}")
+        parent_ids = [p.id for p in self.parents]
+        clash = sorted({i for i in parent_ids if parent_ids.count(i) > 1 or i in ids})
+        if clash:
+            raise ValueError(f"parent ids must be unique and differ from theme ids: {clash}")
+        children = [c for p in self.parents for c in p.themes]
+        twice = sorted({c for c in children if children.count(c) > 1})
+        if twice:
+            raise ValueError(f"a theme can have one parent only: {twice}")
         known = set(ids)
         owner: dict[str, str] = {}
         for theme in self.themes:
@@ -188,6 +214,11 @@ def dump_registry(registry: Registry, header: str = DEFAULT_HEADER) -> str:
     for theme in data["themes"]:
         for key in FLOW_FIELDS:
             theme[key] = _FlowList(theme[key])
+    if data.get("parents"):
+        for parent in data["parents"]:
+            parent["themes"] = _FlowList(parent["themes"])
+    else:
+        data.pop("parents", None)  # a registry without a hierarchy keeps its old shape
     body = yaml.dump(
         data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110, default_flow_style=False
     )
@@ -253,6 +284,31 @@ def propose(registry: Registry, themes: pd.DataFrame) -> Registry:
     return Registry.model_validate(proposed.model_dump())
 
 
+def _with_parents(settings: Settings, registry: Registry) -> Registry:
+    """The registry with parent groups proposed from the latest theme model (unchanged without one)."""
+    from workbench.themes import hierarchy
+    from workbench.themes.model import ModelError, ThemeModel, models_root
+
+    root = models_root(settings.paths.models)
+    folders = (
+        sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if root.is_dir()
+        else []
+    )
+    for folder in reversed(folders):
+        try:
+            model = ThemeModel.load(folder)
+        except ModelError:
+            continue
+        ids, centroids = hierarchy.theme_centroids(model)
+        # Candidate ids ("new-...") count under the entry `propose` made for them.
+        resolved = [registry.resolve(t) for t in ids]
+        live = {t.id for t in registry.live_themes()}
+        keep = [i for i, t in enumerate(resolved) if t in live and t not in resolved[:i]]
+        return hierarchy.propose_parents(registry, [resolved[i] for i in keep], centroids[keep])
+    return registry
+
+
 def review(settings: Settings, accept: bool = False) -> str:
     """The proposed registry changes as a unified diff; with ``accept`` they are written to themes.yaml.
 
@@ -266,6 +322,7 @@ def review(settings: Settings, accept: bool = False) -> str:
     registry = parse_registry(current_text, path.name) if current_text else Registry()
     themes = load_output("themes", settings)
     proposed = propose(registry, themes)
+    proposed = _with_parents(settings, proposed)
     proposed_text = dump_registry(proposed, _header(current_text) or DEFAULT_HEADER)
     if proposed == registry and current_text:
         return ""
