@@ -166,6 +166,34 @@ def report(
 
 
 @app.command()
+def digest(
+    config: ConfigOpt = None,
+    quarter: QuarterOpt = None,
+    since: Annotated[
+        str | None, typer.Option(help="weekly use: from this date (e.g. 2026-09-01) to the latest data")
+    ] = None,
+    base_url: Annotated[
+        str, typer.Option(help="prefix for report links, e.g. where the reports are published")
+    ] = "",
+    state: Annotated[Path | None, typer.Option(help="state file (default: data/digest_state.json)")] = None,
+) -> None:
+    """Write a Markdown and JSON digest of what changed (paste into Slack or e-mail).
+
+    Exits with status 3 when there is something new since the last digest, 0 when not (for cron and CI).
+    """
+    from workbench.analysis import digest as digest_mod
+
+    settings = _settings(config)
+    result, md_path, json_path = digest_mod.run(
+        settings, quarter=quarter, since=since, state_path=state, base_url=base_url
+    )
+    typer.echo(md_path.read_text(encoding="utf-8"))
+    console.print(f"written {md_path} and {json_path}", markup=False, soft_wrap=True)
+    if result.has_new:
+        raise typer.Exit(digest_mod.EXIT_NEW)
+
+
+@app.command()
 def schema() -> None:
     """Print the canonical tables and their columns (the data dictionary)."""
     from workbench.core.schemas import describe

@@ -117,9 +117,13 @@ def _diff_test(v_with: np.ndarray, v_without: np.ndarray, min_n: int) -> tuple[f
     return float(diff), float(diff - Z95 * se), float(diff + Z95 * se), p
 
 
-def _finish(out: pd.DataFrame, alpha: float, sort: str) -> pd.DataFrame:
+def _finish(out: pd.DataFrame, alpha: float, sort: str, null: float) -> pd.DataFrame:
+    """BH-adjust, flag significance, sort. Significant needs both the adjusted test and a CI that
+    excludes ``null`` (0 for differences, 1 for ratios): with small cells the exact test and the
+    interval can disagree, and a claim is only made when they do not."""
     out["p_adjusted"] = bh_adjust(out["p_value"])
-    out["significant"] = (out["p_adjusted"] < alpha).fillna(False).astype(bool)
+    excludes = (out["ci_low"] > null) | (out["ci_high"] < null)
+    out["significant"] = ((out["p_adjusted"] < alpha) & excludes).fillna(False).astype(bool)
     return out.sort_values(
         ["significant", sort, "theme_id"], ascending=[False, False, True], key=None
     ).reset_index(drop=True)
@@ -237,7 +241,7 @@ def nps_drivers(
             out[col] = np.nan
     out["account_p_adjusted"] = bh_adjust(out["_account_p"]) if "_account_p" in out.columns else np.nan
     out = out.assign(_cost=-out["impact"])
-    out = _finish(out, alpha, "_cost")
+    out = _finish(out, alpha, "_cost", 0.0)
     out["statement"] = [
         (
             f"Responses raising '{r.label}' give an NPS of {r.nps_with:+.0f} "
@@ -384,7 +388,7 @@ def churn_drivers(
         columns=[c for c in CHURN_COLUMNS if c not in ("label", "p_adjusted", "significant", "statement")],
     )
     out = out.merge(frame.astype({"theme_id": object}), on="theme_id", how="left", validate="1:1")
-    out = _finish(out.assign(_rr=out["relative_risk"].fillna(0)), alpha, "_rr")
+    out = _finish(out.assign(_rr=out["relative_risk"].fillna(0)), alpha, "_rr", 1.0)
     span = quarters[0] if len(quarters) == 1 else f"{quarters[0]}-{quarters[-1]}"
     out["statement"] = [
         (
@@ -491,7 +495,7 @@ def deal_drivers(
         columns=[c for c in DEAL_COLUMNS if c not in ("label", "p_adjusted", "significant", "statement")],
     )
     out = out.merge(frame.astype({"theme_id": object}), on="theme_id", how="left", validate="1:1")
-    out = _finish(out.assign(_lift=out["lift"].replace(np.inf, 1e9).fillna(0)), alpha, "_lift")
+    out = _finish(out.assign(_lift=out["lift"].replace(np.inf, 1e9).fillna(0)), alpha, "_lift", 1.0)
     out["statement"] = [
         (
             f"'{r.label}' comes up in {pct(r.share_of_lost)} of lost deals' notes "
