@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -365,12 +366,26 @@ class Settings(_Strict):
 def _read_yaml(path: Path) -> Any:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
+    text = path.read_text(encoding="utf-8")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}: not valid YAML{where}") from exc
+    except ValueError as exc:  # YAML reads 2026-02-30 as a date, and no such day exists
+        raise ConfigError(f"{path}: {_impossible_date(text) or exc}") from None
+
+
+def _impossible_date(text: str) -> str | None:
+    """'line 12: 2026-02-30 is not a date' for the first YYYY-MM-DD in ``text`` that is no real day."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in re.finditer(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", line.split("#")[0]):
+            try:
+                dt.date(*map(int, match.groups()))
+            except ValueError:
+                return f"line {number}: {match.group(0)} is not a date (no such day); write a real date"
+    return None
 
 
 def _explain(path: Path, exc: ValidationError) -> ConfigError:

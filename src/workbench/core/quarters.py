@@ -45,7 +45,10 @@ class Quarter:
         for pattern in _PATTERNS:
             match = pattern.match(cleaned)
             if match:
-                return cls(int(match["year"]), int(match["q"]), fy_start_month)
+                year = int(match["year"])
+                if not 1900 <= year <= 2199:  # pandas timestamps end in 2262; no data predates 1900
+                    raise QuarterError(f"quarter {text!r} is out of range: use a year from 1900 to 2199")
+                return cls(year, int(match["q"]), fy_start_month)
         raise QuarterError(f"cannot read quarter {text!r}: write it as 2026Q3, 2026-Q3 or Q3-2026")
 
     @classmethod

@@ -2,13 +2,15 @@
 
 The steps, and why they come in this order:
 
+0. Take the pull lock (one pull at a time) and clean what killed pulls left behind.
 1. Read every source (:mod:`workbench.ingest.sources`) and copy what was read into a new raw snapshot
-   ``data/raw/<pulled-at>/`` with its manifest, before anything is interpreted, so any number in
-   a report can be traced back to the exact bytes it came from.
+   ``data/raw/<pulled-at>/``, before anything is interpreted, so any number in a report can be
+   traced back to the exact bytes it came from. Its manifest is written once all is processed.
 2. Normalise each source (:mod:`workbench.ingest.normalize`): mapping, values, ids, types. Time tables
    keep only the rows of the pulled quarter (rows outside it are counted, not rejected).
 3. Per table: reject repeated ids, add ``quarter``, validate with pandera; rows that fail go to
-   ``<table>.rejects.parquet`` with ``_source``, ``_file``, ``_row`` and ``_reason``.
+   ``<table>.rejects.parquet`` with ``_source``, ``_file``, ``_row``, ``_reason`` and ``_pulled``
+   (the quarter whose pull rejected it: a ``--quarter`` pull keeps other quarters' rejects).
    Processed + rejected equals the rows that came in, per source, checked on every pull.
 4. Write the new ``data/processed/`` in a temporary folder and swap it in. With ``--quarter Q``
    the time tables keep the other quarters already processed and only Q's rows are replaced;
@@ -50,6 +52,8 @@ from workbench.ingest.normalize import (
 from workbench.ingest.snapshot import (
     MANIFEST,
     claim_snapshot_dir,
+    clean_leftovers,
+    pull_lock,
     pulled_at_stamp,
     staging_dir,
     swap_in,
@@ -168,6 +172,12 @@ def pull(settings: Settings, quarter: str | None = None, all_quarters: bool = Fa
         raise WorkbenchError("say which data to pull: a quarter (e.g. 2026Q3) or all quarters, not both")
     q = Quarter.parse(quarter, settings.fiscal_year_start_month) if quarter else None
     config = settings.load_sources()
+    with pull_lock(settings.paths.data):
+        clean_leftovers(settings.paths.processed, settings.paths.raw)
+        return _pull(settings, config, q)
+
+
+def _pull(settings: Settings, config: SourcesConfig, q: Quarter | None) -> PullResult:
     paths = settings.paths
     now = dt.datetime.now(dt.UTC)
     snapshot = claim_snapshot_dir(paths.raw, pulled_at_stamp(now))
@@ -184,9 +194,10 @@ def pull(settings: Settings, quarter: str | None = None, all_quarters: bool = Fa
     try:
         with _progress(n_sources + len(config.tables)) as step:
             reads, entries = _read_all(config, settings.root, q, snapshot, step)
-            write_json(snapshot / MANIFEST, _snapshot_manifest(now, q, config, reads, entries))
             staged = staging_dir(paths.processed)
             _process_all(result, reads, list(config.tables), settings, q, staged, step, now)
+        # The snapshot's manifest is its "complete" mark: written only once everything is processed.
+        write_json(snapshot / MANIFEST, _snapshot_manifest(now, q, config, reads, entries))
         kept = {t.table for t in result.tables.values() if t.kept_previous}
         swap_in(staged, paths.processed, _owned(set(config.tables) - kept))
     except BaseException:

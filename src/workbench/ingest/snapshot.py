@@ -2,23 +2,29 @@
 
 ``data/raw/<pulled-at>/`` holds every input exactly as read (files byte for byte, query results
 as parquet) and ``manifest.json``. A folder name is claimed with an exclusive ``mkdir``, so a
-snapshot is never overwritten: a second pull in the same second gets ``-2``. A pull that fails
-removes the snapshot it started, so every folder under ``data/raw/`` is a pull that succeeded.
+snapshot is never overwritten: a second pull in the same second gets ``-2``. The manifest is
+written last, once the pull has processed everything, so it is the snapshot's "complete" mark:
+a pull that fails removes the snapshot it started, and a pull that was killed leaves a folder
+without a manifest, which the next pull removes (:func:`clean_leftovers`). Every folder under
+``data/raw/`` with a manifest is a pull that succeeded.
 
 The processed tables are built in a temporary folder beside ``data/processed/`` and swapped in
-with two renames, so a pull that fails at any step leaves the last good data untouched.
+with two renames, so a pull that fails at any step leaves the last good data untouched; a pull
+killed between the renames is finished by the next one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,25 +102,96 @@ def staging_dir(processed: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=".processed-", dir=processed.parent))
 
 
+SWAP = ".swap.json"  # inside a freshly swapped-in folder until the old folder's entries moved across
+
+
 def swap_in(staged: Path, processed: Path, owned: Iterable[str]) -> None:
     """Make ``staged`` the new ``data/processed/``.
 
     Entries of the old folder that this pull did not write (``owned`` are the names it did:
     tables it replaced, their rejects, the manifest) move across unchanged: the theme engine's
-    outputs, and tables whose sources are no longer configured. Nothing is lost.
+    outputs, and tables whose sources are no longer configured. Nothing is lost, even when the
+    pull is killed half way: :func:`clean_leftovers` finishes the move from ``.swap.json``.
     """
     owned = set(owned)
     if not processed.exists():
         os.replace(staged, processed)
         return
+    write_json(staged / SWAP, {"owned": sorted(owned)})
     old = processed.with_name(f".processed-old-{staged.name.rsplit('-', 1)[-1]}")
     os.replace(processed, old)
     try:
         os.replace(staged, processed)
     except OSError:
         os.replace(old, processed)
+        (processed / SWAP).unlink(missing_ok=True)
         raise
+    _merge_old(old, processed, owned)
+
+
+def _merge_old(old: Path, processed: Path, owned: set[str]) -> None:
     for entry in old.iterdir():
-        if entry.name not in owned and not (processed / entry.name).exists():
+        if entry.name not in owned and entry.name != SWAP and not (processed / entry.name).exists():
             os.replace(entry, processed / entry.name)
+    (processed / SWAP).unlink(missing_ok=True)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def clean_leftovers(processed: Path, raw: Path) -> list[Path]:
+    """Finish or undo what a killed pull left; returns what was removed.
+
+    - ``.processed-old-*`` with no ``data/processed/``: killed between the two renames, so the
+      old folder goes back; with a new folder holding ``.swap.json``: the old folder's other
+      entries move across, as the pull would have done;
+    - ``.processed-*`` staging folders: half-built tables, removed;
+    - ``data/raw/<stamp>/`` without ``manifest.json``: a pull that never finished, removed.
+
+    Only called while holding the pull lock, so no running pull's folders are touched.
+    """
+    removed: list[Path] = []
+    parent = processed.parent
+    for old in sorted(parent.glob(".processed-old-*")):
+        if not processed.exists():
+            os.replace(old, processed)
+            logger.warning("restored %s from a pull killed while swapping", processed)
+            continue
+        swap = processed / SWAP
+        owned = set(json.loads(swap.read_text(encoding="utf-8"))["owned"]) if swap.is_file() else None
+        if owned is not None:
+            _merge_old(old, processed, owned)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+        removed.append(old)
+    (processed / SWAP).unlink(missing_ok=True)
+    for staged in sorted(parent.glob(".processed-*")):
+        if staged.is_dir() and not staged.name.startswith(".processed-old-"):
+            shutil.rmtree(staged, ignore_errors=True)
+            removed.append(staged)
+    if raw.is_dir():
+        for folder in sorted(raw.iterdir()):
+            if folder.is_dir() and not (folder / MANIFEST).is_file():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    if removed:
+        logger.info("removed %d leftover(s) of killed pulls", len(removed))
+    return removed
+
+
+@contextlib.contextmanager
+def pull_lock(data: Path) -> Iterator[None]:
+    """One pull at a time per data folder: a second one waits (and says so) until the first ends.
+
+    ``flock`` locks vanish with the process that held them, so a killed pull never leaves a
+    stale lock behind.
+    """
+    data.mkdir(parents=True, exist_ok=True)
+    with open(data / ".pull.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.warning("another pull is running on %s: waiting for it to finish", data)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
