@@ -141,6 +141,17 @@ class _Normalised(_Strict):
         "dates fit both orders",
     )
     id_prefix: str | None = Field(None, description="prefix for ids, so ids from several sources stay unique")
+    text_from: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="source columns joined into the canonical text (blank parts skipped, a blank line "
+        "between parts), e.g. [title, review]",
+    )
+    timestamp_from: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="canonical date column -> source columns joined with a space before parsing, e.g. "
+        "{created_at: [review_date, review_time]}; date_format then describes the joined text",
+    )
     id_from: list[str] | None = Field(
         None,
         min_length=1,
@@ -162,7 +173,8 @@ class _Normalised(_Strict):
     @model_validator(mode="after")
     def _targets_distinct(self) -> _Normalised:
         mapped = set(self.columns.values())
-        clash = sorted(mapped & set(self.derive)) or sorted(mapped & set(self.constants))
+        made = set(self.derive) | set(self.timestamp_from) | ({"text"} if self.text_from else set())
+        clash = sorted(mapped & made) or sorted(mapped & set(self.constants))
         if clash:
             raise ValueError(f"column(s) {clash} are both mapped and set by derive/constants; pick one")
         targets = list(self.columns.values())
@@ -183,6 +195,11 @@ class FileSource(_Normalised):
     )
     delimiter: str | None = Field(None, description="field separator; default ',' for csv and tab for tsv")
     sheet: str | None = Field(None, description="xlsx sheet name; default the first sheet")
+    where: str | None = Field(
+        None,
+        description="keep only rows matching this SQL condition on the columns as read (all text), e.g. "
+        "\"language = 'en' AND CAST(stars AS INTEGER) >= 1\"; a condition only, no subqueries",
+    )
 
     @field_validator("encoding")
     @classmethod

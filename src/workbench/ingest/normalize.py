@@ -105,11 +105,20 @@ def _found(raw: pl.DataFrame) -> str:
 
 def _map_columns(raw: pl.DataFrame, src: FileSource | SqlSource, where: str) -> pl.DataFrame:
     """Apply ``derive`` and ``columns``; every column a mapping names must exist."""
-    needed = [*src.columns, *src.derive.values(), *(c for c in src.id_from or [] if c not in INTERNAL)]
+    joined = [*(src.text_from or []), *(c for parts in src.timestamp_from.values() for c in parts)]
+    needed = [
+        *src.columns,
+        *src.derive.values(),
+        *joined,
+        *(c for c in src.id_from or [] if c not in INTERNAL),
+    ]
     for name in dict.fromkeys(needed):
         if name not in raw.columns:
             raise SourceError(f"{where}: mapped column {name!r} not found; columns found: {_found(raw)}")
     exprs = [pl.col(s).alias(t) for t, s in src.derive.items()]
+    if src.text_from:
+        exprs.append(_joined(src.text_from, "\n\n").alias("text"))
+    exprs += [_joined(parts, " ").alias(target) for target, parts in src.timestamp_from.items()]
     exprs += [pl.col(c).alias(src.columns.get(c, c)) for c in raw.columns if c not in INTERNAL]
     names = [e.meta.output_name() for e in exprs]
     for name in dict.fromkeys(names):
@@ -128,6 +137,18 @@ def _map_columns(raw: pl.DataFrame, src: FileSource | SqlSource, where: str) -> 
             expr, name = expr.alias(f"{name}_original"), f"{name}_original"
         kept.setdefault(name, expr)
     return raw.select(*kept.values(), *INTERNAL)
+
+
+def _joined(columns: list[str], separator: str) -> pl.Expr:
+    """The columns' trimmed texts joined by ``separator``, blanks skipped; null when all are blank."""
+    parts = [
+        pl.when(pl.col(c).cast(pl.String).str.strip_chars() != "").then(
+            pl.col(c).cast(pl.String).str.strip_chars()
+        )
+        for c in columns
+    ]
+    text = pl.concat_str(parts, separator=separator, ignore_nulls=True)
+    return pl.when(text != "").then(text)
 
 
 def _apply_values(frame: pl.DataFrame, src: FileSource | SqlSource, where: str) -> pl.DataFrame:

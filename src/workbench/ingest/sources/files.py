@@ -20,6 +20,7 @@ import glob
 import io
 import json
 import logging
+import re
 from pathlib import Path
 
 import polars as pl
@@ -49,7 +50,45 @@ def read_file_source(
         inputs.append(RawInput(name=_unique_name(path.name, inputs), data=data, origin=str(path)))
         logger.debug("source %s: %s: %d rows", source.name, path.name, frame.height)
     frame = frames[0] if len(frames) == 1 else _stack(frames, source)
+    if source.where:
+        before = frame.height
+        frame = filter_rows(frame, source.where, source.name)
+        logger.info("source %s: where kept %d of %d rows", source.name, frame.height, before)
     return SourceRead(source=source, table=table, frame=frame, inputs=inputs)
+
+
+def filter_rows(frame: pl.DataFrame, condition: str, name: str) -> pl.DataFrame:
+    """The rows for which the SQL ``condition`` holds, run by polars' SQL engine (never ``eval``).
+
+    The condition is parsed first (sqlglot) as the WHERE clause of ``SELECT * FROM self``: it must
+    stay one plain condition on the frame's columns, so a subquery, a UNION or a table function
+    such as ``read_csv(...)`` (which could reach other files) is refused before anything runs.
+    Row numbers (``_row``) are those of the file, so rejects still point at the right line.
+
+    Raises:
+        SourceError: a condition that is not a plain condition, or that polars cannot evaluate.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    query = f"SELECT * FROM self WHERE {condition}"
+    bad = f"source {name!r}: `where:` must be one condition on the columns, e.g. \"language = 'en'\""
+    try:
+        statements = sqlglot.parse(query, read="postgres")
+    except Exception:
+        raise SourceError(f"{bad}; it does not parse as SQL") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Select):
+        raise SourceError(bad)
+    tables = list(statements[0].find_all(exp.Table))
+    nested = [n for n in statements[0].find_all(exp.Select, exp.Subquery) if n is not statements[0]]
+    if nested or [t.name for t in tables] != ["self"] or statements[0].args.get("joins"):
+        raise SourceError(f"{bad}; subqueries and other tables are not allowed")
+    try:
+        return frame.sql(query)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = re.sub(r"values: \[.*", "values (use TRY_CAST to skip them)", first)[:200]  # no data echoed
+        raise SourceError(f"source {name!r}: `where:` cannot be evaluated: {first}") from None
 
 
 def resolve_paths(source: FileSource, root: Path, folders: list[Path] | None = None) -> list[Path]:
