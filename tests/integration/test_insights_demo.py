@@ -72,7 +72,8 @@ def test_planted_win_is_the_top_win_and_credits_its_teams(summary, inputs, truth
     assert ins.significant, ins.headline
     assert fact["name"] in ins.headline
     assert all(team in ins.headline for team in fact["teams"])
-    assert ins.delta < 0  # the improved theme's volume fell
+    assert ins.delta < 0  # the improved theme's share of feedback fell
+    assert "as a share of feedback" in ins.headline  # judged on share, never on raw volume
 
 
 def test_every_insight_links_to_a_report_page(summary):

@@ -26,6 +26,8 @@ import pandas as pd
 from workbench.analysis.joins import require_columns
 from workbench.core.quarters import quarter_labels
 
+NO_COMPETITOR = "No competitor named"
+
 logger = logging.getLogger(__name__)
 
 MENTION_COLUMNS = ["table", "record_id", "quarter", "created_at", "competitor"]
@@ -112,6 +114,20 @@ def canonical_competitor(values: pd.Series, competitors: pd.DataFrame) -> pd.Ser
         hits = find_competitors(value, patterns)
         mapped.append(hits[0] if hits else value.strip())
     return pd.Series(mapped, index=values.index, dtype="string", name=values.name)
+
+
+def competitor_names(values: pd.Series, competitors: pd.DataFrame | None = None) -> pd.Series:
+    """The competitor of each deal as every win-rate view groups it: the one definition.
+
+    With the alias dictionary, names are mapped by :func:`canonical_competitor`; without it they
+    are only stripped. Blank, whitespace-only and missing values all become
+    :data:`NO_COMPETITOR`, so "" and None never form two groups (or a group named "").
+    """
+    if competitors is not None:
+        names = canonical_competitor(values, competitors)
+    else:
+        names = values.astype("string").str.strip().replace("", pd.NA)
+    return names.fillna(NO_COMPETITOR).rename(values.name)
 
 
 def _scan(

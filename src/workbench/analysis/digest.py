@@ -41,7 +41,7 @@ from workbench.analysis.competitors import mentions as competitor_mentions
 from workbench.analysis.joins import theme_labels
 from workbench.analysis.stats import count_change_pvalue, two_proportion_pvalue
 from workbench.core.config import Settings
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import DigestError
 from workbench.core.formatting import pct
 from workbench.core.quarters import Quarter
 from workbench.core.store import MissingDataError, atomic, load_output, load_table
@@ -71,10 +71,6 @@ SECTIONS = (
     ("win-rate", "Win rate"),
     ("churn", "Churn"),
 )
-
-
-class DigestError(WorkbenchError):
-    """A digest that cannot be computed as asked (a bad ``--since`` date)."""
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from workbench.analysis.joins import theme_labels
 from workbench.analysis.market import NO_COMPETITOR, win_rate_vs_competitor
 from workbench.analysis.outcomes import before_after_all
 from workbench.analysis.outcomes import wins as outcome_wins
-from workbench.analysis.sales import lost_deal_themes, win_rate_by_quarter
+from workbench.analysis.sales import lost_deal_themes, win_rate_by_quarter, win_rate_change
 from workbench.analysis.stats import two_proportion_pvalue
 from workbench.core.config import Settings
 from workbench.core.formatting import money, pct
@@ -374,20 +374,28 @@ def _rate_change(
 def win_rate_insight(
     deals: pd.DataFrame, quarter: str, alpha: float = 0.05, fy_start_month: int = 1
 ) -> Insight | None:
-    """The win rate of deals closed in the quarter against the previous quarter (two-proportion test)."""
-    q = Quarter.parse(quarter, fy_start_month)
-    prev = str(q.previous())
-    rates = win_rate_by_quarter(deals, fy_start_month=fy_start_month).set_index("quarter")
-    if str(q) not in rates.index:
+    """The win rate of deals closed in the quarter against the previous quarter (two-proportion test).
+
+    The comparison is :func:`workbench.analysis.sales.win_rate_change`, the same one the win-rate
+    chart's title states, so the two never compare with different quarters.
+    """
+    rates = win_rate_by_quarter(deals, fy_start_month=fy_start_month)
+    change = win_rate_change(rates, quarter, fy_start_month)
+    if change is None:
         return None
-    cur = rates.loc[str(q)]
-    old = rates.loc[prev] if prev in rates.index else None
-    before = (int(old["won"]), int(old["closed"])) if old is not None else (0, 0)
-    detail = f"{int(cur['won'])} won of {int(cur['closed'])} closed in {q}"
-    if old is not None:
-        detail += f"; {before[0]} of {before[1]} in {prev}"
+    before = (change.prev_won, change.prev_closed)
+    detail = f"{change.won} won of {change.closed} closed in {change.quarter}"
+    if change.comparable:
+        detail += f"; {before[0]} of {before[1]} in {change.prev_quarter}"
     return _rate_change(
-        "win-rate", "Win rate", (int(cur["won"]), int(cur["closed"])), before, str(q), prev, alpha, detail
+        "win-rate",
+        "Win rate",
+        (change.won, change.closed),
+        before,
+        change.quarter,
+        change.prev_quarter,
+        alpha,
+        detail,
     )
 
 
@@ -421,10 +429,15 @@ def churn_insight(churn: pd.DataFrame, quarter: str, alpha: float = 0.05) -> Ins
 
 
 def top_win_insight(wins: pd.DataFrame | None) -> Insight | None:
-    """The shipped item with the largest significant improvement, crediting its teams (None if no items)."""
+    """The shipped item with the largest significant improvement, crediting its teams (None if no items).
+
+    The headline quotes the change ``wins()`` named in ``headline_metric`` (theme share of feedback,
+    or adoption), never another one: an item that won on adoption while its theme rose is
+    headlined by adoption, and a raw volume change is never headlined.
+    """
     if wins is None or wins.empty:
         return None
-    real = wins[wins["is_win"]]
+    real = wins[wins["is_win"] & wins["headline_metric"].isin(["theme_share", "adoption"])]
     if real.empty:
         return Insight(
             "top-win",
@@ -439,15 +452,16 @@ def top_win_insight(wins: pd.DataFrame | None) -> Insight | None:
         )
     top = real.iloc[0]
     credit = f" ({top['credit']})" if top["credit"] else ""
-    if pd.notna(top["volume_change_pct"]) and pd.notna(top["volume_p_value"]) and top["volume_p_value"] < 1:
-        direction = "down" if top["volume_change_pct"] < 0 else "up"
+    # Only the change that made it a win (significant, large enough) may be headlined: see wins().
+    if top["headline_metric"] == "theme_share":
+        direction = "down" if top["share_change_pct"] < 0 else "up"
         headline = (
-            f"Win: '{top['theme']}' {direction} {abs(top['volume_change_pct']):.0f}% since "
-            f"{top['item']} shipped{credit}"
+            f"Win: '{top['theme']}' {direction} {abs(top['share_change_pct']):.0f}% as a share of "
+            f"feedback since {top['item']} shipped{credit}"
         )
-        value, delta = top["volume_after"], top["volume_change_pct"]
-        value_label = f"{int(top['volume_after']):,} items"
-    else:
+        value, delta = top["share_after"], top["share_change_pct"]
+        value_label = f"{top['share_after']:.1%} of feedback"
+    elif top["headline_metric"] == "adoption":
         headline = f"Win: adoption up {top['adoption_change_pct']:.0f}% since {top['item']} shipped{credit}"
         value, delta = top["adoption_after"], top["adoption_change_pct"]
         value_label = f"{top['adoption_after']:.0f} accounts/week"

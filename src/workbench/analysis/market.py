@@ -28,14 +28,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from workbench.analysis.competitors import canonical_competitor
-from workbench.analysis.joins import AnalysisInputError, closed_quarter, require_columns
+from workbench.analysis.competitors import NO_COMPETITOR as NO_COMPETITOR  # re-exported
+from workbench.analysis.joins import AnalysisInputError, require_columns
+from workbench.analysis.sales import win_rate_by_quarter
 from workbench.analysis.stats import two_proportion_pvalue, wilson_interval
 from workbench.core.quarters import Quarter, quarter_labels, quarter_range
 
 logger = logging.getLogger(__name__)
 
-NO_COMPETITOR = "No competitor named"
 _FREQS = {"W": "W-SUN", "M": "M", "D": "D"}  # period codes; W-SUN = weeks Monday..Sunday
 
 
@@ -100,30 +100,23 @@ def win_rate_vs_competitor(
         other closed deals in scope (Fisher exact for small cells, else z-test);
         ``significant_vs_rest`` = p_value < 1 - confidence. Deals naming no competitor form the
         row ``"No competitor named"``. Sorted by lost deals, then closed deals, descending.
+        The counts are the sums of :func:`workbench.analysis.sales.win_rate_by_quarter` with
+        ``by="competitor"`` over the quarters, so this table and the quarterly view always agree
+        (same names, same blank handling, same closing quarter).
     """
     require_columns(deals, ["outcome", "closed_at", "competitor"], "deals")
-    closed = deals[deals["outcome"].isin(["won", "lost"])]
+    per_quarter = win_rate_by_quarter(
+        deals, by="competitor", fy_start_month=fy_start_month, competitors=competitors
+    )
     if quarters is not None:
         wanted = {str(Quarter.parse(q, fy_start_month)) for q in quarters}
-        closed = closed[closed_quarter(closed, fy_start_month).isin(wanted).fillna(False)]
-    names = (
-        canonical_competitor(closed["competitor"], competitors)
-        if competitors is not None
-        else closed["competitor"].astype("string").str.strip().replace("", pd.NA)
-    )
-    frame = pd.DataFrame(
-        {
-            "competitor": names.fillna(NO_COMPETITOR),
-            "won": (closed["outcome"] == "won").astype(int),
-            "lost": (closed["outcome"] == "lost").astype(int),
-            "lost_value": closed["amount"].where(closed["outcome"] == "lost", 0.0),
-        }
-    )
+        per_quarter = per_quarter[per_quarter["quarter"].isin(wanted)]
     out = (
-        frame.groupby("competitor")
+        per_quarter.groupby("competitor", observed=True)
         .agg(won=("won", "sum"), lost=("lost", "sum"), lost_value=("lost_value", "sum"))
         .reset_index()
     )
+    out["competitor"] = out["competitor"].astype(object)
     out["closed"] = out["won"] + out["lost"]
     out["win_rate"] = out["won"] / out["closed"]
     out["ci_low"], out["ci_high"] = wilson_interval(out["won"], out["closed"], confidence)

@@ -5,8 +5,9 @@ name, shipped_on, feature, theme_id, teams). A before/after view compares two wi
 same length on either side of the ship date, so a seasonal or growing baseline is not mistaken
 for an effect as long as the window is short; the window is capped by the data available after
 the ship date (and ``max_window_days``). Volume changes are tested with an exact conditional
-binomial test (equal windows), sentiment with Welch's t-test, weekly adoption with the
-Mann-Whitney U test.
+binomial test (equal windows, :func:`workbench.core.stats.count_change_pvalue`), a theme's share
+of feedback with the two-proportion test, sentiment with Welch's t-test, weekly adoption with the
+Mann-Whitney U test. Wins are judged on the share, never on raw volume.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ WIN_COLUMNS = [
     "adoption_after",
     "adoption_change_pct",
     "adoption_p_value",
+    "share_before",
+    "share_after",
+    "share_change_pct",
+    "share_p_value",
+    "headline_metric",
     "is_win",
     "evidence",
     "credit",
@@ -391,9 +397,14 @@ def wins(
 ) -> pd.DataFrame:
     """The wins to celebrate: shipped items whose before/after shows a significant improvement.
 
-    An item is a **win** when its theme moved significantly the right way (a blocker, goal or
-    unclassified theme's volume fell; a ``value`` theme's volume rose) or its feature's adopting
-    accounts rose significantly, in both cases by at least ``min_change_pct``. The size floor is
+    An item is a **win** when its theme's **share** of feedback moved significantly the right way
+    (a blocker, goal or unclassified theme's share fell; a ``value`` theme's share rose) or its
+    feature's adopting accounts rose significantly, in both cases by at least ``min_change_pct``.
+    The share, not the raw volume, is judged because raw volume also falls when a source is
+    dropped or feedback is quiet overall; a team is not credited for that. ``headline_metric``
+    names the one significant change a headline may quote (``theme_share``, else ``adoption``;
+    the customers' own words come first when both qualify; empty when nothing qualifies), so no
+    headline phrases a change that was not significant. The size floor is
     there because a growing customer base alone lifts weekly adoption a few percent over a
     quarter, which a test on 13 weekly counts calls significant; crediting a team for that
     would be crediting the calendar. Items that are not wins are still listed (``is_win``
@@ -409,13 +420,15 @@ def wins(
         Columns :data:`WIN_COLUMNS`: ``item_id, item, shipped_on, teams ("A, B"), theme_id, theme
         (label), volume_before, volume_after, volume_change_pct, volume_p_value, sentiment_before,
         sentiment_after, adoption_before, adoption_after, adoption_change_pct, adoption_p_value,
-        is_win, evidence (templated sentence), credit ("Thanks to A and B")``. Wins first, the
+        share_before, share_after, share_change_pct, share_p_value, headline_metric, is_win,
+        evidence (templated sentence), credit ("Thanks to A and B")``. Wins first, the
         largest significant change first. Text fields are raw; renderers escape them.
     """
     labels = theme_labels(themes, include_hidden=True).set_index("theme_id") if themes is not None else None
     rows = []
     for item in items:
         vol = _metric(results, item.id, "theme_volume")
+        share = _metric(results, item.id, "theme_share")
         sent = _metric(results, item.id, "theme_sentiment")
         adopt = _metric(results, item.id, "adopting_accounts")
         label = item.theme_id
@@ -423,19 +436,21 @@ def wins(
         if labels is not None and item.theme_id in labels.index:
             label, kind = labels.loc[item.theme_id, "label"], labels.loc[item.theme_id, "kind"]
         theme_win = bool(
-            vol is not None
-            and _credible(vol, min_change_pct)
-            and ((vol["change"] > 0) if kind == "value" else (vol["change"] < 0))
+            share is not None
+            and _credible(share, min_change_pct)
+            and ((share["change"] > 0) if kind == "value" else (share["change"] < 0))
         )
         adopt_win = bool(adopt is not None and _credible(adopt, min_change_pct) and adopt["change"] > 0)
+        headline_metric = "theme_share" if theme_win else "adoption" if adopt_win else ""
         parts = []
-        if vol is not None:
-            direction = "down" if vol["change"] < 0 else "up"
-            sig = _caveat(vol, min_change_pct)
-            pct = f" {abs(vol['change_pct']):.0f}%" if pd.notna(vol["change_pct"]) else ""
+        if share is not None and pd.notna(share["before"]) and pd.notna(share["after"]):
+            direction = "down" if share["change"] < 0 else "up"
+            sig = _caveat(share, min_change_pct)
+            pct = f" {abs(share['change_pct']):.0f}%" if pd.notna(share["change_pct"]) else ""
+            counts = f" ({vol['before']:.0f} -> {vol['after']:.0f} items)" if vol is not None else ""
             parts.append(
-                f"'{label}' {direction}{pct}: {vol['before']:.0f} -> {vol['after']:.0f} items in "
-                f"{vol['window_days']} days{sig}"
+                f"'{label}' {direction}{pct} as a share of feedback: {share['before']:.1%} -> "
+                f"{share['after']:.1%}{counts} in {share['window_days']} days{sig}"
             )
         if adopt is not None:
             pct = f" {abs(adopt['change_pct']):.0f}%" if pd.notna(adopt["change_pct"]) else ""
@@ -468,6 +483,11 @@ def wins(
                 "adoption_after": adopt["after"] if adopt is not None else np.nan,
                 "adoption_change_pct": adopt["change_pct"] if adopt is not None else np.nan,
                 "adoption_p_value": adopt["p_value"] if adopt is not None else np.nan,
+                "share_before": share["before"] if share is not None else np.nan,
+                "share_after": share["after"] if share is not None else np.nan,
+                "share_change_pct": share["change_pct"] if share is not None else np.nan,
+                "share_p_value": share["p_value"] if share is not None else np.nan,
+                "headline_metric": headline_metric,
                 "is_win": theme_win or adopt_win,
                 "evidence": evidence,
                 "credit": f"Thanks to {_join_teams(item.teams)}" if item.teams else "",
@@ -476,8 +496,12 @@ def wins(
     out = pd.DataFrame(rows, columns=WIN_COLUMNS)
     if out.empty:
         return out
-    strength = np.maximum(
-        out["volume_change_pct"].abs().fillna(0), out["adoption_change_pct"].abs().fillna(0)
+    share_size = out["share_change_pct"].abs().fillna(0)
+    adopt_size = out["adoption_change_pct"].abs().fillna(0)
+    strength = np.select(
+        [out["headline_metric"] == "theme_share", out["headline_metric"] == "adoption"],
+        [share_size, adopt_size],
+        default=np.maximum(share_size, adopt_size),
     )
     out = out.assign(_s=strength).sort_values(["is_win", "_s", "item_id"], ascending=[False, False, True])
     return out.drop(columns="_s").reset_index(drop=True)

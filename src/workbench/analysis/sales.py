@@ -14,12 +14,14 @@ all of them:
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.competitors import canonical_competitor
+from workbench.analysis.competitors import NO_COMPETITOR as NO_COMPETITOR  # re-exported
+from workbench.analysis.competitors import competitor_names
 from workbench.analysis.joins import (
     AnalysisInputError,
     closed_quarter,
@@ -28,14 +30,13 @@ from workbench.analysis.joins import (
     require_columns,
     theme_labels,
 )
-from workbench.analysis.stats import wilson_interval
+from workbench.analysis.stats import two_proportion_pvalue, wilson_interval
 from workbench.core.quarters import Quarter
 
 logger = logging.getLogger(__name__)
 
 UNKNOWN = "Unknown"
 NOT_GIVEN = "Not given"
-NO_COMPETITOR = "No competitor named"
 
 
 def _with_dimension(
@@ -54,12 +55,9 @@ def _with_dimension(
         if accounts is None:
             raise AnalysisInputError("grouping deals by segment needs the accounts table")
         frame = frame.merge(accounts[["account_id", "segment"]], on="account_id", how="left", validate="m:1")
-    if by == "competitor" and competitors is not None:
-        frame = frame.assign(competitor=canonical_competitor(frame["competitor"], competitors))
-    frame = frame.assign(
-        **{by: frame[by].astype("string").fillna(NO_COMPETITOR if by == "competitor" else UNKNOWN)}
-    )
-    return frame, [by]
+    if by == "competitor":
+        return frame.assign(competitor=competitor_names(frame["competitor"], competitors)), [by]
+    return frame.assign(**{by: frame[by].astype("string").fillna(UNKNOWN)}), [by]
 
 
 def pipeline_by(
@@ -166,6 +164,71 @@ def win_rate_by_quarter(
         "lost_value",
     ]
     return out[cols].sort_values(["quarter", *keys]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class RateChange:
+    """A quarter's win rate against the quarter just before it: what the chart title and headline say.
+
+    ``prev_*`` are 0 (and ``prev_rate``, ``delta_pts``, ``p_value`` NaN) when the previous quarter
+    closed no deal: then there is nothing to compare, rather than a comparison with an older quarter.
+    """
+
+    quarter: str
+    prev_quarter: str
+    won: int
+    closed: int
+    prev_won: int
+    prev_closed: int
+    rate: float
+    prev_rate: float
+    delta_pts: float
+    p_value: float
+
+    @property
+    def comparable(self) -> bool:
+        return self.prev_closed > 0
+
+
+def win_rate_change(win_rates: pd.DataFrame, quarter: str, fy_start_month: int = 1) -> RateChange | None:
+    """The quarter-over-quarter win-rate comparison: the one definition for charts and headlines.
+
+    Always the immediately preceding quarter (QoQ), never "the last quarter that had deals", so the
+    trend chart's title and the executive headline cannot compare with different quarters. Tested
+    with :func:`workbench.analysis.stats.two_proportion_pvalue`.
+
+    Args:
+        win_rates: :func:`win_rate_by_quarter` output without ``by`` (one row per quarter).
+        quarter: the report quarter.
+        fy_start_month: fiscal-year start month (for reading ``quarter``).
+
+    Returns:
+        The comparison, or None when no deal closed in ``quarter``.
+    """
+    require_columns(win_rates, ["quarter", "won", "closed"], "win_rates")
+    q = Quarter.parse(quarter, fy_start_month)
+    prev = str(q.previous())
+    rows = win_rates.assign(quarter=win_rates["quarter"].astype(str)).set_index("quarter")
+    if str(q) not in rows.index or int(rows.loc[str(q), "closed"]) == 0:
+        return None
+    won, closed = int(rows.loc[str(q), "won"]), int(rows.loc[str(q), "closed"])
+    prev_won, prev_closed = (
+        (int(rows.loc[prev, "won"]), int(rows.loc[prev, "closed"])) if prev in rows.index else (0, 0)
+    )
+    rate = won / closed
+    prev_rate = prev_won / prev_closed if prev_closed else float("nan")
+    return RateChange(
+        quarter=str(q),
+        prev_quarter=prev,
+        won=won,
+        closed=closed,
+        prev_won=prev_won,
+        prev_closed=prev_closed,
+        rate=rate,
+        prev_rate=prev_rate,
+        delta_pts=(rate - prev_rate) * 100 if prev_closed else float("nan"),
+        p_value=two_proportion_pvalue(won, closed, prev_won, prev_closed),
+    )
 
 
 def sales_cycle(deals: pd.DataFrame, fy_start_month: int = 1) -> pd.DataFrame:
@@ -285,12 +348,7 @@ def lost_deal_themes(
         q = str(Quarter.parse(quarter, fy_start_month))
         closed = closed[closed_quarter(closed, fy_start_month) == q]
     if competitor is not None:
-        names = (
-            canonical_competitor(closed["competitor"], competitors)
-            if competitors is not None
-            else closed["competitor"].astype("string").str.strip()
-        )
-        closed = closed[(names == competitor).fillna(False)]
+        closed = closed[competitor_names(closed["competitor"], competitors) == competitor]
     n_lost = int((closed["outcome"] == "lost").sum())
     themed = _deals_with_themes(closed, assignments, themes)
     themed = themed.assign(

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from workbench.core.stats import count_change_pvalue as count_change_pvalue  # re-exported: one test
+
 logger = logging.getLogger(__name__)
 
 
@@ -67,15 +69,3 @@ def two_proportion_pvalue(x1: float, n1: float, x2: float, n2: float) -> float:
         return 1.0
     z = (x1 / n1 - x2 / n2) / se
     return float(2 * stats.norm.sf(abs(z)))
-
-
-def count_change_pvalue(before: int, after: int) -> float:
-    """Two-sided p-value that two counts over equal-length windows come from the same rate.
-
-    Conditional on the total, the ``after`` count of two equal Poisson rates is
-    Binomial(before + after, 0.5): the exact test for "did volume change". NaN when both are 0.
-    """
-    total = int(before) + int(after)
-    if total == 0:
-        return float("nan")
-    return float(stats.binomtest(int(after), total, 0.5).pvalue)

@@ -46,9 +46,17 @@ class ModelError(WorkbenchError):
     """A saved theme model that is missing or unreadable."""
 
 
+class SearchError(WorkbenchError):
+    """A search that cannot run: an empty query, or no themed feedback to search."""
+
+
 # --------------------------------------------------------------------------- analysis
 class AnalysisInputError(WorkbenchError, ValueError):
     """An analysis was asked for something its inputs cannot answer (a bad option, a missing table)."""
+
+
+class DigestError(WorkbenchError):
+    """A digest that cannot be computed as asked (a bad ``--since`` date)."""
 
 
 # -------------------------------------------------------------------------------- viz

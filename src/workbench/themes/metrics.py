@@ -43,6 +43,7 @@ from workbench.core.errors import ValidationFailed
 from workbench.core.frames import hidden_theme_ids as _hidden_ids
 from workbench.core.frames import require_columns as _require
 from workbench.core.quarters import Quarter
+from workbench.core.stats import count_change_pvalue
 from workbench.themes.registry import CANDIDATE_PREFIX
 from workbench.themes.text import INTENTS
 
@@ -187,13 +188,6 @@ def _per_theme_quarter(rows: pd.DataFrame) -> pd.DataFrame:
     return agg
 
 
-def _pvalue(x_cur: int, x_prev: int, n_cur: int, n_prev: int) -> float:
-    """Exact conditional test of a count change given quarter totals (see the module docstring)."""
-    if n_cur <= 0 or n_prev <= 0 or x_cur + x_prev == 0:
-        return float("nan")
-    return float(stats.binomtest(int(x_cur), int(x_cur + x_prev), n_cur / (n_cur + n_prev)).pvalue)
-
-
 def _benjamini_hochberg(p_values: pd.Series) -> pd.Series:
     """Benjamini-Hochberg adjusted p-values (NaN stays NaN): see the module docstring."""
     out = pd.Series(np.nan, index=p_values.index)
@@ -275,7 +269,7 @@ def theme_metrics(
         np.nan,
     )
     cur["p_value"] = [
-        _pvalue(x, p, n, m) if h else float("nan")
+        count_change_pvalue(p, x, m, n) if h else float("nan")
         for x, p, n, m, h in zip(
             cur["volume"],
             cur["prev_volume"].fillna(0),

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.config import Settings, load_settings
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import SearchError
 from workbench.core.quarters import Quarter
 from workbench.core.store import MissingDataError, load_output, load_table, themes_path
 from workbench.themes.embeddings import Embedder, embedder_for
@@ -53,10 +53,6 @@ RESULT_COLUMNS = [
     "quarter",
     "feedback_id",
 ]
-
-
-class SearchError(WorkbenchError):
-    """A search that cannot run: an empty query, or no themed feedback to search."""
 
 
 def top_k(

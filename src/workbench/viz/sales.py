@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
-from workbench.analysis.stats import two_proportion_pvalue
+from workbench.analysis.sales import win_rate_change
 from workbench.core.formatting import money, pct
 from workbench.viz import style as theme
 from workbench.viz.charts import WIDTH, empty_chart, records, require, theme_color, title, with_labels
@@ -34,19 +34,17 @@ def win_rate_trend(win_rates: pd.DataFrame, quarter: str, alpha: float = 0.05) -
     rows = win_rates[win_rates["quarter"].astype(str) <= str(quarter)].sort_values("quarter")
     if rows.empty:
         return empty_chart(f"No closed deals up to {quarter}")
-    now = rows[rows["quarter"].astype(str) == str(quarter)]
-    if now.empty:
+    change = win_rate_change(rows, quarter)  # the same comparison as the executive headline
+    if change is None:
         text = f"No deals closed in {quarter}"
     else:
-        cur = now.iloc[-1]
-        before = rows[rows["quarter"].astype(str) < str(quarter)]
-        text = f"Win rate {pct(cur['win_rate'])} in {quarter}"
-        if len(before):
-            prev = before.iloc[-1]
-            diff = (cur["win_rate"] - prev["win_rate"]) * 100
-            p = two_proportion_pvalue(cur["won"], cur["closed"], prev["won"], prev["closed"])
-            verdict = "" if p < alpha else " (not significant)"
+        text = f"Win rate {pct(change.rate)} in {change.quarter}"
+        if change.comparable:
+            diff = change.delta_pts
+            verdict = "" if change.p_value < alpha else " (not significant)"
             text += f", {'up' if diff >= 0 else 'down'} {abs(diff):.0f} pts QoQ{verdict}"
+        else:
+            text += f" (no deals closed in {change.prev_quarter} to compare)"
     base = alt.Chart(records(rows)).encode(x=alt.X("quarter:O", title=None))
     tooltip = [
         alt.Tooltip("quarter:O", title="Quarter"),

@@ -198,17 +198,44 @@ def test_top_win_and_no_win():
             "volume_after": [58.0],
             "adoption_change_pct": [None],
             "adoption_after": [None],
+            "share_change_pct": [-40.0],
+            "share_after": [0.06],
+            "headline_metric": ["theme_share"],
             "evidence": ["Since ..."],
         }
     )
     ins = top_win_insight(wins)
-    assert (
-        ins.significant
-        and ins.headline == "Win: 'Slow exports' down 42% since Bulk export shipped (Thanks to Data)"
+    assert ins.significant and ins.headline == (
+        "Win: 'Slow exports' down 40% as a share of feedback since Bulk export shipped (Thanks to Data)"
     )
+    assert ins.value_label == "6.0% of feedback"
     none = top_win_insight(wins.assign(is_win=False))
     assert not none.significant and none.headline.startswith("No shipped item")
     assert top_win_insight(None) is None
+
+
+def test_a_win_on_adoption_is_never_headlined_by_its_theme():
+    """The item won on adoption; its blocker theme rose (p < 1 but not significant): say adoption."""
+    wins = pd.DataFrame(
+        {
+            "item": ["Bulk export"],
+            "theme": ["Slow exports"],
+            "is_win": [True],
+            "credit": [""],
+            "volume_change_pct": [25.0],
+            "volume_p_value": [0.3],
+            "volume_after": [60.0],
+            "share_change_pct": [20.0],
+            "share_after": [0.12],
+            "adoption_change_pct": [35.0],
+            "adoption_after": [27.0],
+            "headline_metric": ["adoption"],
+            "evidence": ["Since ..."],
+        }
+    )
+    ins = top_win_insight(wins)
+    assert ins.headline == "Win: adoption up 35% since Bulk export shipped"
+    assert ins.value == 27.0 and ins.delta == 35.0
 
 
 def test_insights_frame_columns():

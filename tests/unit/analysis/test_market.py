@@ -165,3 +165,32 @@ def test_a_count_that_chance_explains_is_not_a_spike():
     # 6 mentions over a median of 2.5 is > 2x, but P(X >= 6 | Poisson 2.5) = 0.04: not below 0.01.
     out = mention_timeline(weekly("A", [2, 3, 2, 3, 2, 3, 2, 3, 6, 12]))
     assert out["spike"].tolist() == [False] * 9 + [True]
+
+
+def test_win_rate_by_competitor_is_one_definition_for_both_views():
+    """Blank, padded and missing names: the market table and the quarterly view group them alike."""
+    from workbench.analysis.sales import win_rate_by_quarter
+
+    deals = pd.DataFrame(
+        {
+            "deal_id": [f"D{i}" for i in range(7)],
+            "competitor": ["Acme", " Acme ", "", "   ", None, "Acme", "Zed"],
+            "outcome": ["won", "lost", "lost", "won", "lost", "lost", "won"],
+            "amount": 10.0,
+            "closed_at": pd.to_datetime(["2026-02-01"] * 4 + ["2026-05-01"] * 3),
+        }
+    )
+    overall = win_rate_vs_competitor(deals).set_index("competitor")
+    assert set(overall.index) == {"Acme", "Zed", NO_COMPETITOR}  # no "" group, no " Acme " group
+    assert (overall.loc["Acme", "won"], overall.loc["Acme", "lost"]) == (1, 2)
+    assert (overall.loc[NO_COMPETITOR, "won"], overall.loc[NO_COMPETITOR, "lost"]) == (1, 2)
+    quarterly = win_rate_by_quarter(deals, by="competitor")
+    summed = quarterly.groupby("competitor")[["won", "lost", "closed"]].sum()
+    pd.testing.assert_frame_equal(
+        summed.sort_index(),
+        overall[["won", "lost", "closed"]].sort_index(),
+        check_names=False,
+        check_index_type=False,
+    )
+    q1 = win_rate_vs_competitor(deals, quarters=["2026Q1"]).set_index("competitor")
+    assert (q1.loc[NO_COMPETITOR, "won"], q1.loc[NO_COMPETITOR, "lost"]) == (1, 1)

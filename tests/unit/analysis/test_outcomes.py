@@ -132,10 +132,15 @@ def test_wins_credit_teams_for_significant_improvements_only():
     win = out.iloc[0]
     assert bool(win["is_win"]) and win["credit"] == "Thanks to Data Platform and Support"
     assert win["teams"] == "Data Platform, Support"
-    assert "'Export is slow' down 80%" in win["evidence"]
+    assert (
+        "'Export is slow' down 57% as a share of feedback: 66.7% -> 28.6% (20 -> 4 items)" in win["evidence"]
+    )
     assert win["adoption_change_pct"] == pytest.approx(200.0)
+    assert win["headline_metric"] == "theme_share"  # both qualify: the customers' theme comes first
     quiet = out.iloc[1]
-    assert not bool(quiet["is_win"]) and "not significant" in quiet["evidence"]
+    # its blocker theme's volume held (10 -> 10) while its share rose: significant, but the wrong way
+    assert not bool(quiet["is_win"]) and quiet["headline_metric"] == ""
+    assert "'Too dark' up 114% as a share of feedback" in quiet["evidence"]
 
 
 def test_a_value_theme_rising_is_the_win():
@@ -197,3 +202,50 @@ def test_quarterly_adoption_base_uses_the_fiscal_quarter_without_accounts():
     assert row["adopting_accounts"] == 1
     assert row["base_accounts"] == 2
     assert out.loc[("sso", pd.Timestamp("2025-11-01")), "base_accounts"] == 1
+
+
+def _theme_window(theme_before: int, theme_after: int, other_before: int, other_after: int):
+    """Assignments and feedback spread evenly over 28 days either side of SHIP."""
+    ship = pd.Timestamp(SHIP)
+    rows = []
+    for n, sign, theme in (
+        (theme_before, -1, "T1"),
+        (theme_after, 1, "T1"),
+        (other_before, -1, "T9"),
+        (other_after, 1, "T9"),
+    ):
+        rows += [(ship + pd.Timedelta(hours=sign * (1 + i * 27 * 24 // max(n, 1))), theme) for i in range(n)]
+    feedback = pd.DataFrame(
+        {"feedback_id": [f"f{i}" for i in range(len(rows))], "created_at": [r[0] for r in rows]}
+    )
+    assign = pd.DataFrame(
+        {
+            "table": "feedback",
+            "record_id": feedback["feedback_id"],
+            "theme_id": [r[1] for r in rows],
+            "sentiment": 0.0,
+        }
+    )
+    return assign, feedback
+
+
+def test_dropping_a_source_does_not_credit_a_team():
+    """All feedback fell by 60% (a source was dropped): the theme's volume fell, its share did not."""
+    assign, feedback = _theme_window(100, 40, 400, 160)
+    results = before_after(
+        QUIET.model_copy(update={"theme_id": "T1"}), None, assign, feedback, window_days=28
+    )
+    vol = results.set_index("metric").loc["theme_volume"]
+    assert bool(vol["significant"]) and vol["change_pct"] == pytest.approx(-60.0)  # raw volume "improved"
+    out = wins([QUIET.model_copy(update={"theme_id": "T1"})], results).iloc[0]
+    assert not bool(out["is_win"]) and out["headline_metric"] == ""
+    assert "as a share of feedback: 20.0% -> 20.0%" in out["evidence"]
+
+
+def test_a_falling_share_with_steady_totals_is_a_theme_win():
+    assign, feedback = _theme_window(100, 40, 400, 460)
+    item = QUIET.model_copy(update={"theme_id": "T1"})
+    out = wins([item], before_after(item, None, assign, feedback, window_days=28)).iloc[0]
+    assert bool(out["is_win"]) and out["headline_metric"] == "theme_share"
+    assert out["share_before"] == pytest.approx(0.2) and out["share_after"] == pytest.approx(0.08)
+    assert out["share_p_value"] < 0.05
