@@ -448,6 +448,17 @@ def _planted_truth(
                 ),
             },
             "improved": {**spec.SHIPPED, "shipped_quarter": "2026Q1"},
+            "drivers": {
+                "churn": {
+                    "theme_id": spec.CHURN_DRIVER_THEME,
+                    "rule": f"its feedback is drawn {spec.CHURN_DRIVER_BOOST:g}x more often from accounts "
+                    "that churn within 150 days (blockers: 4x); it is not the most-mentioned theme",
+                },
+                "nps": {
+                    "theme_id": spec.NPS_DRIVER_THEME,
+                    "rule": "its NPS responses are drawn from a distribution of hard detractors (mostly 0-3)",
+                },
+            },
             "win_rate_target_new_business": dict(zip(spec.QUARTERS, spec.WIN_RATE, strict=True)),
             "at_risk": {
                 "rule": "blocker feedback is drawn 4x more often from accounts that churn within 150 days; "
