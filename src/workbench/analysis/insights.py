@@ -38,6 +38,7 @@ from workbench.analysis.outcomes import before_after_all
 from workbench.analysis.outcomes import wins as outcome_wins
 from workbench.analysis.sales import lost_deal_themes, win_rate_by_quarter, win_rate_change
 from workbench.analysis.stats import two_proportion_pvalue
+from workbench.core.asof import output_as_of, table_as_of
 from workbench.core.config import Settings
 from workbench.core.formatting import money, pct
 from workbench.core.frames import hidden_theme_ids
@@ -558,7 +559,8 @@ def load_inputs(settings: Settings, quarter: str) -> dict[str, pd.DataFrame | No
 
     A thin I/O helper for notebook 00 and the index page: the theme metrics and theme table are
     required; every other input is optional and left None when it has not been produced, so the
-    summary degrades to fewer insights instead of failing.
+    summary degrades to fewer insights instead of failing. Every input is cut at the end of
+    ``quarter`` (:mod:`workbench.core.asof`), so a past quarter's summary never sees later data.
 
     Returns:
         ``metrics, themes, splits_segment, assignments, deals, competitors, churn, wins`` plus the
@@ -569,20 +571,20 @@ def load_inputs(settings: Settings, quarter: str) -> dict[str, pd.DataFrame | No
 
     def table(name: str) -> pd.DataFrame | None:
         try:
-            return load_table(name, settings)
+            return table_as_of(load_table(name, settings), name, q)
         except MissingDataError:
             logger.info("executive summary: no %s table; its insights are skipped", name)
             return None
 
     def output(name: str) -> pd.DataFrame | None:
         try:
-            return load_output(name, settings)
+            return output_as_of(load_output(name, settings), q)
         except MissingDataError:
             logger.info("executive summary: no theme output %r; its insights are skipped", name)
             return None
 
     inputs: dict[str, pd.DataFrame | None] = {
-        "metrics": load_output("metrics", settings),
+        "metrics": output_as_of(load_output("metrics", settings), q),
         "themes": load_output("themes", settings),
         "splits_segment": output("splits_segment"),
         "assignments": output("assignments"),

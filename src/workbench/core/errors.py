@@ -80,3 +80,8 @@ class SegmentError(WorkbenchError, ValueError):
 # ------------------------------------------------------------------------------- demo
 class DemoError(WorkbenchError, ValueError):
     """Bad arguments to the demo generator (e.g. a non-positive scale)."""
+
+
+# ------------------------------------------------------------------------- analyst API
+class UnknownNameError(WorkbenchError, ValueError):
+    """A table, output, segment, theme or quarter name that matches nothing; the message lists the valid ones."""

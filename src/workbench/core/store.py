@@ -22,7 +22,8 @@ import pandas as pd
 
 from workbench.core.config import Settings, load_settings
 from workbench.core.errors import MissingDataError
-from workbench.core.schemas import TABLES
+from workbench.core.names import match_name, normalize_quarters
+from workbench.core.schemas import OUTPUTS, TABLES
 
 
 def processed_path(settings: Settings, table: str) -> Path:
@@ -44,11 +45,13 @@ def load_table(
     Args:
         table: a name from :data:`workbench.core.schemas.TABLES`.
         settings: defaults to the project's ``config/workbench.yaml``.
-        quarters: canonical labels to keep (time-based tables only).
+        quarters: quarters to keep (time-based tables only), in any accepted spelling
+            (``2026Q3``, ``2026-Q3``, ``Q3-2026``); an unreadable one raises, never 0 rows.
     """
-    if table not in TABLES:
-        raise KeyError(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
+    table = match_name(table, TABLES, "table")
     settings = settings or load_settings()
+    if quarters is not None:
+        quarters = normalize_quarters(quarters, settings.fiscal_year_start_month)
     path = processed_path(settings, table)
     if not path.exists():
         raise MissingDataError(f"{table} has not been pulled yet ({path}); run `workbench pull`")
@@ -59,8 +62,15 @@ def load_table(
 
 
 def load_output(name: str, settings: Settings | None = None) -> pd.DataFrame:
-    """A theme-engine output from ``data/processed/themes/<name>.parquet``."""
+    """A theme-engine output from ``data/processed/themes/<name>.parquet``.
+
+    ``name`` is matched case-insensitively against :data:`workbench.core.schemas.OUTPUTS` and the
+    files present; an unknown name raises :class:`UnknownNameError` listing the valid ones.
+    """
     settings = settings or load_settings()
+    folder = settings.paths.processed / "themes"
+    present = sorted(p.stem for p in folder.glob("*.parquet")) if folder.is_dir() else []
+    name = match_name(name, [*OUTPUTS, *present], "theme output")
     path = themes_path(settings, name)
     if not path.exists():
         raise MissingDataError(f"theme output {name!r} not found ({path}); run `workbench themes`")

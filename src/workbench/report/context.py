@@ -19,7 +19,9 @@ import altair as alt
 import pandas as pd
 
 from workbench.core.config import Settings, load_settings
-from workbench.core.errors import SegmentError, WorkbenchError
+from workbench.core.asof import output_as_of, table_as_of
+from workbench.core.errors import SegmentError, UnknownNameError, WorkbenchError
+from workbench.core.names import match_name
 from workbench.core.quarters import Quarter
 from workbench.core.store import load_output, load_table
 from workbench.report.chart_files import chart_spec, chart_title, export_chart, slug
@@ -97,12 +99,19 @@ class ReportContext:
         """A processed canonical table, narrowed to the segment when one is set.
 
         With a segment filter, rows without an account (e.g. anonymous app-store reviews) are
-        left out, because they cannot be placed in a segment.
+        left out, because they cannot be placed in a segment. The segment name is matched
+        case-insensitively. Rows dated after the report quarter are never handed out
+        (:func:`workbench.core.asof.table_as_of`): a past quarter's report reads as it would have then.
         """
         key = f"table:{name}"
         if key not in self._cache:
-            frame = load_table(name, self.settings)
+            frame = table_as_of(load_table(name, self.settings), name, self.quarter)
             if self.segment and name == "accounts":
+                try:
+                    valid = frame["segment"].dropna().astype(str).unique().tolist()
+                    self.segment = match_name(self.segment, valid, "segment")
+                except UnknownNameError as exc:
+                    raise SegmentError(f"segment {self.segment!r} matches no account: {exc}") from None
                 frame = frame[frame["segment"].astype(str) == self.segment].reset_index(drop=True)
                 if frame.empty:
                     raise SegmentError(f"segment {self.segment!r} matches no account")
@@ -120,7 +129,7 @@ class ReportContext:
         """
         key = f"output:{name}"
         if key not in self._cache:
-            frame = load_output(name, self.settings)
+            frame = output_as_of(load_output(name, self.settings), self.quarter)
             if self.segment and name == "assignments":
                 ids = set(self.table("feedback")["feedback_id"].astype(str)) | set(
                     self.table("deals")["deal_id"].astype(str)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from workbench.core.formatting import money
 from workbench.themes.text import escape_html
+from workbench.viz.offline import vega_bundle
 
 logger = logging.getLogger(__name__)
 
@@ -85,17 +86,6 @@ def json_for_script(obj: Any) -> str:
 
 
 # ------------------------------------------------------------------------------------ assets
-
-
-@lru_cache(maxsize=1)
-def vega_bundle() -> str:
-    """vega + vega-lite + vega-embed (with vega-tooltip) as one script, from vl-convert."""
-    import vl_convert as vlc
-
-    bundle = vlc.javascript_bundle()
-    if "</script" in bundle.lower():  # would end the inline <script>; never true for known versions
-        raise RuntimeError("the vl-convert JavaScript bundle cannot be inlined: it contains '</script'")
-    return bundle
 
 
 @lru_cache(maxsize=4)
