@@ -27,14 +27,19 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "config" / "examples"
 
 
-def _pull_example(tmp_path_factory, shared_data: Path, example: str):
+def _pull_example(tmp_path_factory, shared_data: Path, example: str, change=None):
+    """Pull an example config as shipped, or a copy of it after ``change(config_dict)``."""
     base = tmp_path_factory.mktemp(example)
     (base / "shared").symlink_to(shared_data.parent, target_is_directory=True)
     root = base / "project"
     (root / "config").mkdir(parents=True)
-    (root / "config" / "workbench.yaml").write_text(
-        yaml.safe_dump({"sources": str(EXAMPLES / f"{example}.yaml")})
-    )
+    sources = EXAMPLES / f"{example}.yaml"
+    if change is not None:
+        config = yaml.safe_load(sources.read_text(encoding="utf-8"))
+        change(config)
+        sources = root / "config" / "sources.yaml"
+        sources.write_text(yaml.safe_dump(config), encoding="utf-8")
+    (root / "config" / "workbench.yaml").write_text(yaml.safe_dump({"sources": str(sources)}))
     settings = load_settings(root=root)
     result = pull(settings, all_quarters=True)
     return settings, result
@@ -88,6 +93,30 @@ def test_google_play_dates_match_the_raw_file(google_play, shared_data):
         assert processed.loc[row["userName"], "rating"] == float(row["score"])
     december_5 = [r for r in raw if r["at"].startswith("05-12-2024")]
     assert december_5 and processed.loc[december_5[0]["userName"], "created_at"].month == 12
+
+
+def test_google_play_without_date_format_learns_day_first_from_the_values(
+    google_play, tmp_path_factory, shared_data
+):
+    def drop_format(config):
+        del config["tables"]["feedback"][0]["date_format"]
+
+    settings, result = _pull_example(tmp_path_factory, shared_data, "google_play_reviews", drop_format)
+    assert result.rejected == 0
+    inferred = pd.read_parquet(settings.paths.processed / "feedback.parquet").set_index("feedback_id")
+    shipped = pd.read_parquet(google_play[0].paths.processed / "feedback.parquet").set_index("feedback_id")
+    pd.testing.assert_series_equal(inferred["created_at"], shipped["created_at"])  # zero rows misdated
+
+
+def test_no_false_pii_redactions_in_real_review_texts(shared_data):
+    from workbench.themes.text import redact_pii
+
+    uber = pd.read_csv(shared_data / "uber_play_reviews" / "uber_reviews_without_reviewid.csv")["content"]
+    alexa = pd.read_csv(shared_data / "amazon_alexa" / "amazon_alexa.tsv", sep="\t")["verified_reviews"]
+    texts = [str(t) for t in pd.concat([uber, alexa]).dropna()]
+    assert len(texts) > 15_000
+    changed = [t for t in texts if redact_pii(t) != t]
+    assert changed == []
 
 
 def test_google_play_bom_and_columns(google_play):

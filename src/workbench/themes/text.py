@@ -373,6 +373,30 @@ _TOKEN_SEGMENT = re.compile(
     r"^(?:(?=[A-Za-z0-9_\-]{24,}$)(?=.*[a-z])(?=.*[A-Z])(?=.*\d).*|[0-9a-fA-F]{32,}|eyJ[\w\-]+\.[\w\-]+.*)$"
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
+# E-mails written to dodge scrapers: "jane dot doe at example dot com", "jane [at] example [dot] com",
+# "jane(at)example(dot)com". At least one "at" or "dot" must be spelled out or bracketed (plain
+# addresses are _EMAIL's), and the address must end in a dot and a top-level domain.
+_OBF_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*@\s*)"
+_OBF_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
+_OBF_LABEL = r"[A-Za-z0-9][A-Za-z0-9_%+-]*"
+_OBF_EMAIL = re.compile(
+    rf"(?<![\w.@-]){_OBF_LABEL}(?:{_OBF_DOT}{_OBF_LABEL})*{_OBF_AT}{_OBF_LABEL}(?:{_OBF_DOT}{_OBF_LABEL})*"
+    rf"{_OBF_DOT}[A-Za-z]{{2,24}}(?![\w@-])",
+    re.IGNORECASE,
+)
+_SPELLED = re.compile(r"[\[({<]\s*(?:at|dot)\s*[\])}>]|\s(?:at|dot)\s", re.IGNORECASE)
+# Top-level domains an e-mail spelled with plain words ("at", "dot") must end in, so that
+# "arrived at home dot ..." style prose is not taken for an address.
+_TLD_LIST = "com net org edu gov io co uk de fr es it nl be ch at se no dk fi pl ru in au ca us me info biz"
+_COMMON_TLDS = frozenset(_TLD_LIST.split() + ["app", "dev", "mail", "email", "online", "br", "mx", "jp"])
+# US Social Security numbers, 123-45-6789 (area 000, 666 and 9xx, group 00 and serial 0000 are never
+# issued), or any 9 digits right after "SSN" / "social security number".
+_SSN = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w]|-\d)")
+_SSN_CUED = re.compile(
+    r"(?P<cue>\b(?:ssn|ss#|social security(?:\s+(?:number|no\.?|#))?)\s*(?:is|:|#|-)?\s*)"
+    r"(?P<num>\d{3}[ .-]?\d{2}[ .-]?\d{4})(?![\w]|[.,-]\d)",
+    re.IGNORECASE,
+)
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])")
 # 13-19 digits, optionally grouped by single spaces or dashes; Luhn-checked before redaction.
 _CARD = re.compile(r"(?<![\w.,])\d(?:[ -]?\d){12,18}(?![\w]|[.,]\d)")
@@ -458,8 +482,20 @@ def _redact_cued_phone(match: re.Match[str]) -> str:
     return match.group("cue") + "[phone]" if 7 <= n <= 15 else match.group(0)
 
 
+def _redact_obfuscated_email(match: re.Match[str]) -> str:
+    found = match.group(0)
+    spelled = _SPELLED.findall(found)
+    at_bracketed = any(s.strip()[0] in "[({<" and "at" in s.lower() for s in spelled)
+    if not at_bracketed and not any("dot" in s.lower() for s in spelled):
+        return found  # an ordinary address (_EMAIL's), or prose such as "booked at uber.com"
+    bracketed = any(s.strip()[0] in "[({<" for s in spelled)
+    tld = re.split(r"\s+dot\s+|[\])}>]|\.", found, flags=re.IGNORECASE)[-1].strip().lower()
+    return "[email]" if bracketed or tld in _COMMON_TLDS else found
+
+
 def redact_pii(text: str | None) -> str:
-    """``text`` with personal data replaced by ``[url]``, ``[email]``, ``[iban]``, ``[card]``, ``[phone]``.
+    """``text`` with personal data replaced by ``[url]``, ``[email]``, ``[ssn]``, ``[iban]``, ``[card]``
+    or ``[phone]``.
 
     Quotes travel into decks and e-mails far beyond the support tool's access controls, so
     anything that identifies or lets someone act as a customer is removed first. Each pattern
@@ -470,7 +506,9 @@ def redact_pii(text: str | None) -> str:
 
     - URLs carrying secrets (see :func:`url_carries_secret`): the whole URL becomes ``[url]``;
       ordinary URLs are kept.
-    - E-mail addresses.
+    - E-mail addresses, also spelled out to dodge scrapers (``jane dot doe at example dot com``,
+      ``jane [at] example [dot] com``).
+    - US Social Security numbers (``123-45-6789`` in the issued ranges, or 9 digits after "SSN").
     - IBAN-like account numbers that pass the ISO 13616 mod-97 check.
     - Card-like numbers: 13-19 digits, optionally grouped by spaces or dashes, passing Luhn.
     - Phone numbers: international (``+`` and 8-15 digits), North American formats
@@ -488,6 +526,9 @@ def redact_pii(text: str | None) -> str:
         return ""
     text = _URL.sub(_redact_url, text)
     text = _EMAIL.sub("[email]", text)
+    text = _OBF_EMAIL.sub(_redact_obfuscated_email, text)
+    text = _SSN.sub("[ssn]", text)
+    text = _SSN_CUED.sub(lambda m: m.group("cue") + "[ssn]", text)
     text = _IBAN.sub(lambda m: "[iban]" if _iban_valid(m.group(0)) else m.group(0), text)
     text = _CARD.sub(_redact_card, text)
     text = _PHONE_INTL.sub(_redact_intl_phone, text)

@@ -10,6 +10,7 @@ source (and the file) when the input cannot be read at all.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,11 +84,16 @@ def read_source(
 
 
 def data_folders(config: SourcesConfig, root: Path) -> list[Path]:
-    """The folders outside the project that the config names (``data_folders``), absolute."""
-    return [
-        (Path(f).expanduser() if Path(f).expanduser().is_absolute() else root / f).resolve()
-        for f in config.data_folders
-    ]
+    """The folders outside the project that the config names (``data_folders``), absolute.
+
+    Links are kept as written (a query names ``../shared/data/...`` even when ``shared`` is a
+    link); whoever checks a path resolves both sides.
+    """
+    folders = []
+    for entry in config.data_folders:
+        path = Path(entry).expanduser()
+        folders.append(Path(os.path.normpath(path if path.is_absolute() else root / path)))
+    return folders
 
 
 __all__ = ["FILE", "INTERNAL", "ROW", "RawInput", "SourceRead", "data_folders", "read_source"]

@@ -104,7 +104,7 @@ def resolve_paths(source: FileSource, root: Path, folders: list[Path] | None = N
         paths = sorted(Path(p) for p in glob.glob(str(pattern)) if Path(p).is_file())
     else:
         paths = [pattern] if pattern.is_file() else []
-    allowed = [root.resolve(), *(folders or [])]
+    allowed = [root.resolve(), *(f.resolve() for f in folders or [])]
     outside = [p for p in paths if not any(p.resolve().is_relative_to(a) for a in allowed)]
     if outside or (not paths and not any(pattern.resolve().is_relative_to(a) for a in allowed)):
         raise SourceError(

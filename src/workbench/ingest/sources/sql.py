@@ -170,7 +170,8 @@ def duckdb_folders(root: Path, folders: list[Path]) -> list[str]:
             allowed += [f"{child.resolve()}/", f"{child.name}/"]
     for folder in folders:
         allowed.append(f"{folder.resolve()}/")
-        allowed.append(f"{os.path.relpath(folder.resolve(), root.resolve())}/")
+        allowed.append(f"{os.path.normpath(folder)}/")
+        allowed.append(f"{os.path.relpath(folder, root)}/")  # as a query writes it: ../shared/data/
     return list(dict.fromkeys(allowed))
 
 
