@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 def competitor_scale(names: Sequence[str]) -> alt.Scale:
     """A colour per competitor, stable for a given set of names (sorted, palette order)."""
     domain = sorted({str(n) for n in names})
-    return alt.Scale(domain=domain, range=[theme.PALETTE[i % len(theme.PALETTE)] for i in range(len(domain))])
+    return alt.Scale(domain=domain, range=theme.extended_palette(len(domain)))
 
 
 def share_of_voice_chart(sov: pd.DataFrame, quarter: str) -> alt.Chart:

@@ -59,9 +59,7 @@ def adoption_chart(
         feature = gains.index[0]
         text = f"{feature} adoption grew {gains.iloc[0] * 100:+.0f} pts to {pct(now_rate[feature])}"
     domain = sorted(rows["feature"].astype(str).unique())
-    scale = alt.Scale(
-        domain=domain, range=[theme.PALETTE[i % len(theme.PALETTE)] for i in range(len(domain))]
-    )
+    scale = alt.Scale(domain=domain, range=theme.extended_palette(len(domain)))
     lines = (
         alt.Chart(records(rows))
         .mark_line()
@@ -183,7 +181,8 @@ def churn_chart(churn: pd.DataFrame, quarter: str, group: str = "segment") -> al
     scale = alt.Scale(
         domain=domain,
         range=[
-            theme.PALETTE[i % len(theme.PALETTE)] if g != "All" else "#1F2328" for i, g in enumerate(domain)
+            colour if name != "All" else "#1F2328"
+            for colour, name in zip(theme.extended_palette(len(domain)), domain, strict=True)
         ],
     )
     return (

@@ -10,13 +10,16 @@ The colour of a theme therefore comes from its position in the curated registry
 
 from __future__ import annotations
 
+import colorsys
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import altair as alt
-import yaml
+
+from workbench.core.errors import ConfigError
+from workbench.themes.registry import parse_registry
 
 logger = logging.getLogger(__name__)
 
@@ -101,22 +104,19 @@ def register() -> str:
 def registry_order(registry_path: Path) -> list[str]:
     """Theme ids in the order the curated registry lists them (empty when it cannot be read).
 
-    Accepts the shapes a registry file can take: ``themes:`` as a list of mappings with an
-    ``id`` or as a mapping keyed by id, or a top-level mapping keyed by id.
+    The file is read by the product's one registry parser,
+    :func:`workbench.themes.registry.parse_registry`, so charts accept exactly the registries the
+    theme engine accepts. A registry it rejects colours themes by id order, with a warning (the
+    theme engine itself refuses to run on it, naming the key).
     """
     if not registry_path.is_file():
         return []
     try:
-        data = yaml.safe_load(registry_path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        logger.warning("theme registry %s is not valid YAML; colours follow theme ids", registry_path)
+        registry = parse_registry(registry_path.read_text(encoding="utf-8"), registry_path.name)
+    except ConfigError as exc:
+        logger.warning("%s; colours follow theme ids", exc)
         return []
-    themes = data.get("themes", data) if isinstance(data, dict) else data
-    if isinstance(themes, dict):
-        return [str(k) for k in themes]
-    if isinstance(themes, list):
-        return [str(t["id"]) for t in themes if isinstance(t, dict) and "id" in t]
-    return []
+    return [t.id for t in registry.themes]
 
 
 def theme_palette(registry_ids: Sequence[str], extra_ids: Iterable[str] = ()) -> dict[str, str]:
@@ -129,4 +129,39 @@ def theme_palette(registry_ids: Sequence[str], extra_ids: Iterable[str] = ()) ->
     """
     ordered = list(dict.fromkeys(str(i) for i in registry_ids))
     ordered += sorted({str(i) for i in extra_ids} - set(ordered))
-    return {theme_id: PALETTE[i % len(PALETTE)] for i, theme_id in enumerate(ordered)}
+    if len(ordered) > len(PALETTE):
+        logger.info(
+            "%d themes but %d palette colours: themes %d and later get generated colours "
+            "(see extended_palette); read them by label, not by colour",
+            len(ordered),
+            len(PALETTE),
+            len(PALETTE) + 1,
+        )
+    colours = extended_palette(len(ordered))
+    return {theme_id: colours[i] for i, theme_id in enumerate(ordered)}
+
+
+def extended_palette(n: int) -> list[str]:
+    """``n`` distinct colours: :data:`PALETTE` first, then generated ones, never a repeat.
+
+    Beyond the 12 curated colours no qualitative scheme stays distinguishable, but a repeated
+    colour is worse: two themes would read as one. Colour ``k >= 12`` is therefore generated
+    deterministically from its position alone (so it never moves when a theme is added): the hue
+    steps by the golden angle (137.5 degrees) from Tol's indigo, lightness cycles through three
+    levels, and a colour that would equal an earlier one is nudged by 7 degrees of hue until new.
+    """
+    colours = list(PALETTE[:n])
+    seen = set(colours)
+    k = len(PALETTE)
+    while len(colours) < n:
+        hue = (250.0 + 137.508 * (k - len(PALETTE))) % 360.0
+        lightness = (0.42, 0.60, 0.30)[(k - len(PALETTE)) % 3]
+        for nudge in range(52):
+            r, g, b = colorsys.hls_to_rgb(((hue + 7.0 * nudge) % 360.0) / 360.0, lightness, 0.55)
+            colour = f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
+            if colour not in seen:
+                break
+        colours.append(colour)
+        seen.add(colour)
+        k += 1
+    return colours

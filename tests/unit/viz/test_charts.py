@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.core.errors import MissingColumnsError
+from workbench.core.errors import ConfigError, MissingColumnsError
 from workbench.report.chart_files import chart_data, chart_spec, export_chart, slug
 from workbench.viz import charts
 from workbench.viz import market as charts_market
@@ -90,14 +92,31 @@ def test_theme_palette_is_stable_when_themes_are_added():
     assert after["new-x"] == theme.PALETTE[4]  # extras come after every registered id
 
 
-def test_registry_order_reads_both_shapes(tmp_path):
+def test_registry_order_accepts_exactly_what_the_product_parser_accepts(tmp_path):
+    """Charts read the registry with parse_registry: no shape the theme engine would reject."""
+    from workbench.themes.registry import parse_registry
+
+    shipped = Path(__file__).resolve().parents[3] / "config" / "themes.yaml"
+    assert theme.registry_order(shipped) == [t.id for t in parse_registry(shipped.read_text("utf-8")).themes]
     listed = tmp_path / "a.yaml"
-    listed.write_text("themes:\n  - id: b\n  - id: a\n", encoding="utf-8")
-    keyed = tmp_path / "b.yaml"
-    keyed.write_text("themes:\n  z: {label: Z}\n  y: {label: Y}\n", encoding="utf-8")
+    listed.write_text("themes:\n  - {id: b, label: B}\n  - {id: a, label: A}\n", encoding="utf-8")
     assert theme.registry_order(listed) == ["b", "a"]
-    assert theme.registry_order(keyed) == ["z", "y"]
+    keyed = tmp_path / "b.yaml"  # a mapping keyed by id: parse_registry rejects it, so must charts
+    keyed.write_text("themes:\n  z: {label: Z}\n  y: {label: Y}\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        parse_registry(keyed.read_text("utf-8"))
+    assert theme.registry_order(keyed) == []
     assert theme.registry_order(tmp_path / "missing.yaml") == []
+
+
+def test_thirty_themes_never_share_a_colour():
+    ids = [f"t{i:02d}" for i in range(30)]
+    palette = theme.theme_palette(ids[:20], extra_ids=ids[20:])
+    assert len(set(palette.values())) == 30
+    assert [palette[i] for i in ids[:12]] == list(theme.PALETTE)  # the curated colours come first
+    assert theme.theme_palette(ids[:25]) == {k: palette[k] for k in ids[:25]}  # adding never moves one
+    assert theme.extended_palette(30) == theme.extended_palette(30)  # deterministic
+    assert len(set(theme.extended_palette(200))) == 200
 
 
 def test_theme_ranking_title_states_the_finding():
