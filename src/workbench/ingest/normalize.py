@@ -316,7 +316,11 @@ def _implausible_years(out: pl.Series, name: str) -> pl.Series:
     return frame.select(
         pl.when((year < low) | (year >= high)).then(
             pl.concat_str(
-                [pl.lit(f"{name}: year "), year.cast(pl.String), pl.lit(f" is outside {low}-{high - 1}")]
+                [
+                    pl.lit(f"{name}: '"),
+                    pl.col("d").dt.strftime("%Y-%m-%d"),
+                    pl.lit(f"' has an implausible year (outside {low}-{high - 1})"),
+                ]
             )
         )
     ).to_series()
@@ -330,9 +334,9 @@ def future_reasons(out: pl.Series, name: str, now: dt.datetime) -> pl.Series:
         pl.when(pl.col("d") > limit).then(
             pl.concat_str(
                 [
-                    pl.lit(f"{name}: "),
+                    pl.lit(f"{name}: '"),
                     pl.col("d").dt.strftime("%Y-%m-%d %H:%M"),
-                    pl.lit(f" is after the pull time ({limit - FUTURE_SLACK:%Y-%m-%d %H:%M} UTC)"),
+                    pl.lit(f"' is after the pull time ({limit - FUTURE_SLACK:%Y-%m-%d %H:%M} UTC)"),
                 ]
             )
         )
@@ -596,8 +600,9 @@ def top_reasons(reasons: list[str], n: int = 3) -> list[tuple[str, int, str]]:
             quoted = re.findall(r"'[^']*'", part)
             kind = re.sub(r"'[^']*'", "...", part)
             kind = re.sub(r"\s*\([^)]*\)", "", kind)
-            numbers = re.findall(r"\d[\d\-: .]*\d|\d", kind)
-            kind = re.sub(r"\d[\d\-: .]*\d|\d", "...", kind).strip()
+            numbers = [] if quoted else re.findall(r"-?\d[\d.]*", kind)[:1]
+            if numbers:  # an unquoted value, as in "rating: 0.0 is outside 1..5"
+                kind = kind.replace(numbers[0], "...", 1)
             counts[kind] = counts.get(kind, 0) + 1
             examples.setdefault(kind, quoted[0] if quoted else (numbers[0] if numbers else "-"))
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
