@@ -1,7 +1,7 @@
 # Product Insights Workbench. `make` (or `make help`) lists the targets.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup demo pull themes quarterly test test-fast lint lab bench clean
+.PHONY: help setup demo pull themes quarterly test test-fast lint lab bench clean clean-cache
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,6 +10,9 @@ WB := $(VENV)/bin/workbench
 STAMP := $(VENV)/.installed
 QUARTER ?=
 QARG := $(if $(QUARTER),--quarter $(QUARTER),)
+LAB_ARGS ?=
+# Jupyter refuses to start as root (containers) unless told it is intended.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -50,11 +53,14 @@ lint: $(STAMP) ## ruff check, format check and the import-layer contracts
 	$(VENV)/bin/ruff format --check src tests bench notebooks
 	$(VENV)/bin/lint-imports
 
-lab: $(STAMP) ## Open JupyterLab with `import workbench` available
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+lab: $(STAMP) ## Open JupyterLab on notebooks/ (LAB_ARGS="--port 8890 --no-browser"; jupytext twins hidden)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --config=config/jupyter_server_config.py $(ALLOW_ROOT) $(LAB_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks in bench/ (slow; results go to docs/benchmarks.md)
 	$(PY) bench/run_all.py
 
-clean: ## Remove generated data, reports and caches (keeps .venv)
-	rm -rf data/demo data/raw data/processed data/models .cache reports/*/ test-artifacts
+clean: ## Remove generated data, models and reports (keeps .venv and the embedding cache in .cache/)
+	rm -rf data/demo data/raw data/processed data/models reports/*/ test-artifacts
+
+clean-cache: ## Remove the embedding cache (.cache/): the next themes run embeds every text again
+	rm -rf .cache
