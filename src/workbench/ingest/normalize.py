@@ -586,16 +586,17 @@ def truncate_texts(frame: pl.DataFrame) -> pl.DataFrame:
 # ------------------------------------------------------------------------------------------- table
 
 
-def top_reasons(reasons: list[str], n: int = 3) -> list[tuple[str, int, str]]:
+def top_reasons(reasons: list[str], n: int = 3, where: list[str] | None = None) -> list[tuple[str, int, str]]:
     """The ``n`` commonest kinds of reject reason: (kind, rows, one example value).
 
     A row can carry several reasons ("; " separated); each counts for its kind. The kind is the
     reason with its quoted values and numbers blanked, so "duplicate feedback_id '7'" and
-    "duplicate feedback_id '8'" are one kind, shown with the first value as the example.
+    "duplicate feedback_id '8'" are one kind, shown with the first value as the example. A
+    reason without a value ("text is missing") shows where its first row is (``where``).
     """
     counts: dict[str, int] = {}
     examples: dict[str, str] = {}
-    for reason in reasons:
+    for i, reason in enumerate(reasons):
         for part in dict.fromkeys(p.strip() for p in str(reason).split("; ") if p.strip()):
             quoted = re.findall(r"'[^']*'", part)
             kind = re.sub(r"'[^']*'", "...", part)
@@ -604,7 +605,8 @@ def top_reasons(reasons: list[str], n: int = 3) -> list[tuple[str, int, str]]:
             if numbers:  # an unquoted value, as in "rating: 0.0 is outside 1..5"
                 kind = kind.replace(numbers[0], "...", 1)
             counts[kind] = counts.get(kind, 0) + 1
-            examples.setdefault(kind, quoted[0] if quoted else (numbers[0] if numbers else "-"))
+            place = where[i] if where else "-"
+            examples.setdefault(kind, quoted[0] if quoted else (numbers[0] if numbers else place))
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     return [(kind, count, examples[kind]) for kind, count in ranked]
 

@@ -366,7 +366,8 @@ def _process_table(
         name = write_atomic(frame, staged / f"{table}.rejects.parquet").name
         rejects_path = settings.paths.processed / name
     if rejected.height:
-        reasons = tuple(top_reasons(rejected[REASON].to_list()))
+        places = [f"{f} row {r}" for f, r in zip(rejected[FILE], rejected[ROW], strict=True)]
+        reasons = tuple(top_reasons(rejected[REASON].to_list(), where=places))
         logger.warning("%s: %d row(s) rejected -> %s.rejects.parquet", table, rejected.height, table)
     count = TableCount(table, n_input, len(valid), rejected.height, len(final), rejects_path, reasons)
     return final, count, counts
