@@ -170,3 +170,20 @@ def test_empty_parquet_file_is_an_error(tmp_path):
 def test_clean_columns_leaves_clean_names_alone():
     frame = pl.DataFrame({"a": [1], "b": [2]})
     assert clean_columns(frame).columns == ["a", "b"]
+
+
+def test_parser_errors_never_echo_the_file_content(tmp_path):
+    with pytest.raises(SourceError, match="cannot read as csv") as info:
+        _read(tmp_path, "bad.csv", b'id,when,body\n1,"unterminated secret-content-7f1\n')
+    assert "secret-content-7f1" not in str(info.value)
+
+
+def test_utf16_bytes_get_the_utf16_hint(tmp_path):
+    with pytest.raises(SourceError, match="looks like UTF-16: set `encoding: utf-16`"):
+        _read(tmp_path, "u16.csv", "id,text\n1,caf\u00e9\n".encode("utf-16"))
+
+
+def test_single_column_error_does_not_echo_the_header(tmp_path):
+    with pytest.raises(SourceError, match='delimiter: ";"') as info:
+        _read(tmp_path, "semi.csv", b"secret_a;secret_b\n1;2\n")
+    assert "secret_a" not in str(info.value)

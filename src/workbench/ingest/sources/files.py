@@ -333,5 +333,8 @@ def _unique_name(name: str, inputs: list[RawInput]) -> str:
 
 
 def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
+    """The parser's message, first line, without the data it quotes (a field of the file)."""
+    message = re.sub(r"`[^`]*`?", "`...`", str(exc), flags=re.DOTALL)
+    message = re.sub(r'"[^"\n]{20,}"' + r"|'[^'\n]{20,}'", "'...'", message)
+    text = message.strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
