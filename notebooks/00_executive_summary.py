@@ -21,6 +21,8 @@ output_dir: str = ""  # folder for charts/ and tables/; blank means reports/scra
 segment: str = ""  # only this customer segment (SMB, Mid-Market, Enterprise); blank means every account
 
 # %%
+from IPython.display import display
+
 from workbench.analysis import insights
 from workbench.report import html
 from workbench.report.context import open_report
@@ -35,9 +37,9 @@ ctx.header("Executive summary", "What customers told us, how we sold and what we
 # Each number is compared with the previous quarter. Rates change in percentage points.
 
 # %%
-kpis = headline_kpis(ctx.table("feedback"), ctx.table("deals"), ctx.table("accounts"), ctx.quarter)
+kpis = headline_kpis(*ctx.tables_or_none("feedback", "deals", "accounts"), ctx.quarter)
 ctx.save_table(kpis, "headline_kpis")
-html.kpi_cards(kpis)
+html.kpi_cards(kpis) if len(kpis) else ctx.absent("feedback", "deals", section="Headline numbers")
 
 # %% [markdown]
 # ## What matters this quarter
@@ -47,17 +49,22 @@ html.kpi_cards(kpis)
 # %%
 findings = ctx.insights()
 ctx.save_table(insights.insights_frame(findings), "executive_insights")
-html.insight_list(findings)
+html.insight_list(findings) if findings else html.callout("No finding passed its tests this quarter.")
 
 # %% [markdown]
 # ## Where customers' attention goes
 # The themes raised by the accounts that hold the most revenue.
 
 # %%
-ctx.show(
-    charts.theme_ranking(ctx.output("metrics"), ctx.output("themes"), ctx.q, ctx.palette),
-    "exec_themes_by_arr",
-)
+if ctx.has_themes():
+    display(
+        ctx.show(
+            charts.theme_ranking(ctx.output("metrics"), ctx.output("themes"), ctx.q, ctx.palette),
+            "exec_themes_by_arr",
+        )
+    )
+else:
+    display(ctx.absent("feedback", section="The theme ranking"))
 
 # %% [markdown]
 # ## Data coverage

@@ -21,18 +21,30 @@ output_dir: str = ""  # folder for charts/ and tables/; blank means reports/scra
 segment: str = ""  # only this customer segment (SMB, Mid-Market, Enterprise); blank means every account
 
 # %%
+from IPython.display import display
+
 from workbench.report import html
 from workbench.report.context import open_report
 from workbench.themes import metrics
 from workbench.viz import charts
 
 ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
-theme_metrics = ctx.output("metrics")
-themes = ctx.output("themes")
-ctx.save_table(theme_metrics[theme_metrics["quarter"] == ctx.q], "theme_metrics")
-ctx.header(
-    "Customer themes", "Themes are stable across quarters (a curated registry), so a change is a real change."
-)
+themed = ctx.has_themes()
+if themed:
+    theme_metrics = ctx.output("metrics")
+    themes = ctx.output("themes")
+    ctx.save_table(theme_metrics[theme_metrics["quarter"] == ctx.q], "theme_metrics")
+    lead = (
+        "Themes are matched to a curated registry, so a change between quarters is a real change."
+        if ctx.themes_are_curated()
+        else "Themes were discovered in the feedback itself (no curated registry yet); "
+        "`workbench themes review` turns them into stable themes."
+    )
+else:
+    lead = "What customers raise in their feedback."
+display(ctx.header("Customer themes", lead))
+if not themed:
+    display(ctx.absent("feedback", section="Every section of this page"))
 
 # %% [markdown]
 # <h2 id="themes-by-arr">Themes by revenue touched</h2>
@@ -41,10 +53,16 @@ ctx.header(
 # it says whose problem it is, not only how loud it is.
 
 # %%
-ctx.show(charts.theme_ranking(theme_metrics, themes, ctx.q, ctx.palette), "themes_by_arr")
+if themed:
+    display(ctx.show(charts.theme_ranking(theme_metrics, themes, ctx.q, ctx.palette), "themes_by_arr"))
 
 # %%
-ctx.show(charts.theme_ranking(theme_metrics, themes, ctx.q, ctx.palette, by="volume"), "themes_by_volume")
+if themed:
+    display(
+        ctx.show(
+            charts.theme_ranking(theme_metrics, themes, ctx.q, ctx.palette, by="volume"), "themes_by_volume"
+        )
+    )
 
 # %% [markdown]
 # <h2 id="rising-themes">Rising and falling themes</h2>
@@ -53,13 +71,19 @@ ctx.show(charts.theme_ranking(theme_metrics, themes, ctx.q, ctx.palette, by="vol
 # statistically significant and its volume is large enough to matter.
 
 # %%
-ctx.show(
-    charts.theme_changes(theme_metrics, themes, ctx.q, min_volume=ctx.settings.themes.min_volume),
-    "theme_changes",
-)
+if themed and ctx.compare_with:
+    display(
+        ctx.show(
+            charts.theme_changes(theme_metrics, themes, ctx.q, min_volume=ctx.settings.themes.min_volume),
+            "theme_changes",
+        )
+    )
+elif themed:
+    display(html.callout(f"No feedback is dated in {ctx.prev}, so no change can be measured against it."))
 
 # %%
-ctx.show(charts.theme_trends(theme_metrics, themes, ctx.q, ctx.palette), "theme_trends")
+if themed:
+    display(ctx.show(charts.theme_trends(theme_metrics, themes, ctx.q, ctx.palette), "theme_trends"))
 
 # %% [markdown]
 # ### Emerging themes
@@ -67,14 +91,17 @@ ctx.show(charts.theme_trends(theme_metrics, themes, ctx.q, ctx.palette), "theme_
 # review them with `workbench themes review`.
 
 # %%
-emerging = metrics.emerging_themes(theme_metrics, ctx.q)
-ctx.save_table(emerging, "emerging_themes")
-html.table(
-    charts.with_labels(emerging, themes),
-    {"label": "Theme", "volume": "Items", "accounts": "Accounts", "arr_touched": "ARR touched"},
-    {"volume": "", "accounts": "", "arr_touched": "$"},
-    max_rows=10,
-)
+if themed:
+    emerging = metrics.emerging_themes(theme_metrics, ctx.q)
+    ctx.save_table(emerging, "emerging_themes")
+    display(
+        html.table(
+            charts.with_labels(emerging, themes),
+            {"label": "Theme", "volume": "Items", "accounts": "Accounts", "arr_touched": "ARR touched"},
+            {"volume": "", "accounts": "", "arr_touched": "$"},
+            max_rows=10,
+        )
+    )
 
 # %% [markdown]
 # <h2 id="themes-by-segment">Where each theme is concentrated</h2>
@@ -82,21 +109,32 @@ html.table(
 # Lift above 1 means a segment (or channel) raises the theme more than its share of all feedback.
 
 # %%
-ctx.show(
-    charts.theme_concentration(ctx.output("splits_segment"), themes, ctx.q, by="segment"), "themes_by_segment"
-)
+if themed and ctx.has("accounts"):
+    display(
+        ctx.show(
+            charts.theme_concentration(ctx.output("splits_segment"), themes, ctx.q, by="segment"),
+            "themes_by_segment",
+        )
+    )
+elif themed:
+    display(ctx.absent("accounts", section="The split by segment"))
 
 # %%
-ctx.show(
-    charts.theme_concentration(ctx.output("splits_channel"), themes, ctx.q, by="channel"), "themes_by_channel"
-)
+if themed:
+    display(
+        ctx.show(
+            charts.theme_concentration(ctx.output("splits_channel"), themes, ctx.q, by="channel"),
+            "themes_by_channel",
+        )
+    )
 
 # %% [markdown]
 # ## Tone
 # Mean VADER sentiment of each theme's feedback this quarter.
 
 # %%
-ctx.show(charts.theme_sentiment(theme_metrics, themes, ctx.q, ctx.palette), "theme_sentiment")
+if themed:
+    display(ctx.show(charts.theme_sentiment(theme_metrics, themes, ctx.q, ctx.palette), "theme_sentiment"))
 
 # %% [markdown]
 # <h2 id="evidence">In customers' words</h2>
@@ -105,7 +143,12 @@ ctx.show(charts.theme_sentiment(theme_metrics, themes, ctx.q, ctx.palette), "the
 # redacted.
 
 # %%
-html.theme_quotes(ctx.output("quotes"), theme_metrics[theme_metrics["quarter"] == ctx.q], themes, top=6)
+if themed:
+    display(
+        html.theme_quotes(
+            ctx.output("quotes"), theme_metrics[theme_metrics["quarter"] == ctx.q], themes, top=6
+        )
+    )
 
 # %% [markdown]
 # ## Data coverage

@@ -29,9 +29,10 @@ from workbench.report.context import open_report
 from workbench.viz import market as charts_market
 
 ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
-rivals = ctx.table("competitors")
-deals = ctx.table("deals")
-found = competitors.mentions(ctx.table("feedback"), deals, rivals, fy_start_month=ctx.fy)
+rivals, deals, feedback = ctx.tables_or_none("competitors", "deals", "feedback")
+has_voice = rivals is not None and (feedback is not None or deals is not None)
+if has_voice:
+    found = competitors.mentions(feedback, deals, rivals, fy_start_month=ctx.fy)
 ctx.header(
     "Market and competitors", "Who customers compare us with, who we lose to, and what the market did."
 )
@@ -42,9 +43,12 @@ ctx.header(
 # alias-aware matching).
 
 # %%
-voice = market.share_of_voice(found)
-ctx.save_table(voice, "share_of_voice")
-ctx.show(charts_market.share_of_voice_chart(voice, ctx.q), "share_of_voice")
+if has_voice:
+    voice = market.share_of_voice(found)
+    ctx.save_table(voice, "share_of_voice")
+    display(ctx.show(charts_market.share_of_voice_chart(voice, ctx.q), "share_of_voice"))
+else:
+    display(ctx.absent("competitors", "feedback", section="Share of voice"))
 
 # %% [markdown]
 # <h2 id="win-rate-by-competitor">Win rate against each competitor</h2>
@@ -53,54 +57,70 @@ ctx.show(charts_market.share_of_voice_chart(voice, ctx.q), "share_of_voice")
 # differs significantly from all other closed deals.
 
 # %%
-window = [str(q) for q in ctx.quarter.window(4)]
-rates = market.win_rate_vs_competitor(deals, rivals, quarters=window, fy_start_month=ctx.fy)
-ctx.save_table(rates, "win_rate_by_competitor")
-ctx.show(charts_market.competitor_win_rates(rates, market.NO_COMPETITOR), "win_rate_by_competitor")
+if deals is not None:
+    window = [str(q) for q in ctx.quarter.window(4)]
+    rates = market.win_rate_vs_competitor(deals, rivals, quarters=window, fy_start_month=ctx.fy)
+    ctx.save_table(rates, "win_rate_by_competitor")
+    display(
+        ctx.show(charts_market.competitor_win_rates(rates, market.NO_COMPETITOR), "win_rate_by_competitor")
+    )
+else:
+    display(ctx.absent("deals", section="Win rate against each competitor"))
 
 # %% [markdown]
 # <h2 id="releases">Competitor releases and mention spikes</h2>
 
 # %%
-timeline = market.mention_timeline(found)
-releases = market.release_timeline(ctx.table("market_events"), timeline)
-ctx.save_table(releases, "competitor_releases")
-ctx.show(
-    charts_market.mention_timeline_chart(
-        timeline, releases, since=str(ctx.quarter.shift(-3).start.date()), until=str(ctx.quarter.end.date())
-    ),
-    "mention_timeline",
-)
-
-# %%
-html.table(
-    releases.sort_values("date", ascending=False),
-    {
-        "date": "Date",
-        "competitor": "Competitor",
-        "title": "Release",
-        "mentions_after": "Mentions after",
-        "spike_after": "Spike",
-    },
-    max_rows=12,
-)
+if has_voice and ctx.has("market_events"):
+    timeline = market.mention_timeline(found)
+    releases = market.release_timeline(ctx.table("market_events"), timeline)
+    ctx.save_table(releases, "competitor_releases")
+    display(
+        ctx.show(
+            charts_market.mention_timeline_chart(
+                timeline,
+                releases,
+                since=str(ctx.quarter.shift(-3).start.date()),
+                until=str(ctx.quarter.end.date()),
+            ),
+            "mention_timeline",
+        )
+    )
+    display(
+        html.table(
+            releases.sort_values("date", ascending=False),
+            {
+                "date": "Date",
+                "competitor": "Competitor",
+                "title": "Release",
+                "mentions_after": "Mentions after",
+                "spike_after": "Spike",
+            },
+            max_rows=12,
+        )
+    )
+else:
+    display(ctx.absent("market_events", "competitors", "feedback", section="Competitor releases"))
 
 # %% [markdown]
 # ## Market metrics
 
 # %%
-series = market.market_metric_series(ctx.table("market_metrics"), fy_start_month=ctx.fy)
-ctx.save_table(
-    market.market_metric_change(ctx.table("market_metrics"), ctx.q, fy_start_month=ctx.fy),
-    "market_metric_change",
-)
-for name in sorted(series["metric"].unique()):
-    display(
-        ctx.show(
-            charts_market.market_metric_chart(series, name, quarter_end=str(ctx.quarter.end.date())),
-            f"market_{name}",
-        )
+if ctx.has("market_metrics"):
+    series = market.market_metric_series(ctx.table("market_metrics"), fy_start_month=ctx.fy)
+    ctx.save_table(
+        market.market_metric_change(ctx.table("market_metrics"), ctx.q, fy_start_month=ctx.fy),
+        "market_metric_change",
     )
+    for name in sorted(series["metric"].unique()):
+        display(
+            ctx.show(
+                charts_market.market_metric_chart(series, name, quarter_end=str(ctx.quarter.end.date())),
+                f"market_{name}",
+            )
+        )
+else:
+    display(ctx.absent("market_metrics", section="Market metrics"))
 
 # %% [markdown]
 # ## Data coverage

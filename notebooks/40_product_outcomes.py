@@ -29,9 +29,15 @@ from workbench.report.context import open_report
 from workbench.viz import outcomes as charts_outcomes
 
 ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
-accounts, feedback, usage = ctx.table("accounts"), ctx.table("feedback"), ctx.table("usage")
-assignments, themes = ctx.output("assignments"), ctx.output("themes")
+accounts, feedback, usage = ctx.tables_or_none("accounts", "feedback", "usage")
+themed = ctx.has_themes()
+assignments, themes = (ctx.output("assignments"), ctx.output("themes")) if themed else (None, None)
 shipped = ctx.settings.shipped
+has_churn = accounts is not None and "churned_at" in accounts and accounts["churned_at"].notna().any()
+no_shipped = html.callout(
+    "This section needs the items the product team shipped, which this project does not list: "
+    f"add them under `shipped:` in {ctx.settings.config_path or 'config/workbench.yaml'}."
+)
 ctx.header(
     "Product outcomes", "What we shipped, whether it moved adoption and customer pain, and who lost faith."
 )
@@ -41,12 +47,19 @@ ctx.header(
 # Share of active accounts using each feature per week; dashed lines mark what we shipped.
 
 # %%
-adoption = outcomes.feature_adoption(usage, accounts, freq="W", fy_start_month=ctx.fy)
-ctx.save_table(adoption, "feature_adoption")
-ctx.show(
-    charts_outcomes.adoption_chart(adoption, [(str(i.shipped_on), i.name, i.feature or "") for i in shipped]),
-    "feature_adoption",
-)
+if usage is not None:
+    adoption = outcomes.feature_adoption(usage, accounts, freq="W", fy_start_month=ctx.fy)
+    ctx.save_table(adoption, "feature_adoption")
+    display(
+        ctx.show(
+            charts_outcomes.adoption_chart(
+                adoption, [(str(i.shipped_on), i.name, i.feature or "") for i in shipped]
+            ),
+            "feature_adoption",
+        )
+    )
+else:
+    display(ctx.absent("usage", section="Feature adoption"))
 
 # %% [markdown]
 # ## Before and after each release
@@ -54,10 +67,15 @@ ctx.show(
 # of the customer theme it was meant to improve.
 
 # %%
-results = outcomes.before_after_all(shipped, usage, assignments, feedback)
-ctx.save_table(results, "before_after")
-for item in shipped:
-    display(ctx.show(charts_outcomes.before_after_chart(results, item.name), f"before_after_{item.id}"))
+if shipped and (usage is not None or themed):
+    results = outcomes.before_after_all(shipped, usage, assignments, feedback)
+    ctx.save_table(results, "before_after")
+    for item in shipped:
+        display(ctx.show(charts_outcomes.before_after_chart(results, item.name), f"before_after_{item.id}"))
+elif shipped:
+    display(ctx.absent("usage", "feedback", section="Before and after"))
+else:
+    display(no_shipped)
 
 # %% [markdown]
 # <h2 id="wins">Wins</h2>
@@ -65,49 +83,69 @@ for item in shipped:
 # Shipped items whose before/after shows a significant improvement, and the teams to thank.
 
 # %%
-wins = outcomes.wins(shipped, results, themes)
-ctx.save_table(wins, "wins")
-html.table(
-    wins,
-    {"item": "Shipped", "shipped_on": "On", "evidence": "What changed", "credit": "Thanks to"},
-    max_rows=10,
-)
+if shipped and (usage is not None or themed):
+    wins = outcomes.wins(shipped, results, themes)
+    ctx.save_table(wins, "wins")
+    display(
+        html.table(
+            wins,
+            {"item": "Shipped", "shipped_on": "On", "evidence": "What changed", "credit": "Thanks to"},
+            max_rows=10,
+        )
+    )
+elif shipped:
+    display(ctx.absent("usage", "feedback", section="Wins"))
+else:
+    display(no_shipped)
 
 # %% [markdown]
 # <h2 id="churn">Churn</h2>
 
 # %%
-rates = churn.churn_rates(accounts, by="segment", fy_start_month=ctx.fy)
-ctx.save_table(rates, "churn_rates")
-ctx.show(charts_outcomes.churn_chart(rates, ctx.q), "churn")
+if has_churn:
+    rates = churn.churn_rates(accounts, by="segment", fy_start_month=ctx.fy)
+    ctx.save_table(rates, "churn_rates")
+    display(ctx.show(charts_outcomes.churn_chart(rates, ctx.q), "churn"))
+elif accounts is not None:
+    display(html.callout("Churn needs `churned_at` dates on accounts, and none has one."))
+else:
+    display(ctx.absent("accounts", section="Churn"))
 
 # %%
-reasons = churn.churn_reasons(
-    feedback, assignments, themes, accounts, quarters=[str(q) for q in ctx.quarter.window(4)]
-)
-ctx.save_table(reasons, "churn_reasons")
-ctx.show(charts_outcomes.churn_reasons_chart(reasons, ctx.palette), "churn_reasons")
+if has_churn and themed:
+    reasons = churn.churn_reasons(
+        feedback, assignments, themes, accounts, quarters=[str(q) for q in ctx.quarter.window(4)]
+    )
+    ctx.save_table(reasons, "churn_reasons")
+    display(ctx.show(charts_outcomes.churn_reasons_chart(reasons, ctx.palette), "churn_reasons"))
+elif has_churn:
+    display(ctx.absent("feedback", section="Churn reasons"))
 
 # %% [markdown]
 # ## ARR at risk
 # Active accounts whose negative feedback rose this quarter, largest first.
 
 # %%
-at_risk = churn.arr_at_risk(feedback, assignments, accounts, ctx.q, themes, fy_start_month=ctx.fy)
-ctx.save_table(at_risk, "arr_at_risk")
-html.table(
-    at_risk,
-    {
-        "name": "Account",
-        "segment": "Segment",
-        "arr": "ARR",
-        "negative_now": "Negative items",
-        "negative_prev": "Last quarter",
-        "top_theme": "Main theme",
-    },
-    {"arr": "$", "negative_now": "", "negative_prev": ""},
-    max_rows=15,
-)
+if accounts is not None and themed:
+    at_risk = churn.arr_at_risk(feedback, assignments, accounts, ctx.q, themes, fy_start_month=ctx.fy)
+    ctx.save_table(at_risk, "arr_at_risk")
+    display(
+        html.table(
+            at_risk,
+            {
+                "name": "Account",
+                "segment": "Segment",
+                "arr": "ARR",
+                "negative_now": "Negative items",
+                "negative_prev": "Last quarter",
+                "top_theme": "Main theme",
+            },
+            {"arr": "$", "negative_now": "", "negative_prev": ""},
+            max_rows=15,
+        )
+    )
+else:
+    display(ctx.absent("accounts", "feedback", section="ARR at risk"))
 
 # %% [markdown]
 # ## Data coverage

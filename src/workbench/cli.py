@@ -94,6 +94,11 @@ def demo(
     from workbench.demo import company as demo_mod
 
     settings = _settings(config)
+    if out is None and not _is_demo_configuration(settings):
+        raise WorkbenchError(
+            f"refusing to write the demo company for {settings.sources}: it is not the project's demo "
+            "configuration (config/sources.yaml reading data/demo); pass --out FOLDER to write it elsewhere"
+        )
     target = out or settings.paths.demo
     summary = demo_mod.generate(target, seed=settings.demo_seed if seed is None else seed, scale=scale)
     for table, rows in summary.items():
@@ -148,19 +153,62 @@ def themes_review(
     typer.echo(diff or "no changes proposed")
 
 
+def _is_demo_configuration(settings) -> bool:
+    """True for the project's own demo setup: ``config/sources.yaml`` reading from ``data/demo``.
+
+    Only then may the demo company be generated implicitly; a user's own sources file never
+    triggers it, even when it lacks a ``warehouse:`` key (whose default names the demo warehouse).
+    """
+    from workbench.core.config import FileSource
+
+    if settings.resolve(settings.sources).resolve() != settings.resolve("config/sources.yaml").resolve():
+        return False
+    demo = settings.paths.demo.resolve()
+    sources = settings.load_sources()
+    paths = [
+        settings.resolve(s.path) for ss in sources.tables.values() for s in ss if isinstance(s, FileSource)
+    ]
+    if any(
+        getattr(s, "kind", "") == "sql" and not getattr(s, "url_env", None)
+        for ss in sources.tables.values()
+        for s in ss
+    ):
+        paths.append(settings.resolve(sources.warehouse))
+    return any(p.resolve() == demo or demo in p.resolve().parents for p in paths)
+
+
+def _ensure_demo(settings) -> None:
+    """Generate the demo company when the demo configuration needs it (never for a user's sources)."""
+    if not _is_demo_configuration(settings):
+        return
+    from workbench.demo import ensure
+
+    if ensure(settings):
+        console.print(f"demo company generated into {settings.paths.demo}")
+
+
 @app.command()
 def report(
     config: ConfigOpt = None,
     quarter: QuarterOpt = None,
     only: Annotated[list[str] | None, typer.Option(help="run only these notebooks (repeatable)")] = None,
+    segment: Annotated[
+        str | None, typer.Option(help="narrow every page to one customer segment, e.g. Enterprise")
+    ] = None,
     skip_pull: Annotated[bool, typer.Option(help="reuse data/processed as it is")] = False,
 ) -> None:
-    """Pull, find themes, run every report notebook and publish reports/<quarter>/."""
-    from workbench.report import build as report_mod
+    """Pull, find themes, run every report notebook and publish reports/<quarter>/.
+
+    Exits with status 1 whenever anything was not published (a failed notebook keeps the last
+    good report and goes to ``reports/_failed/<quarter>/``), so ``make quarterly`` fails too.
+    """
+    from workbench import pipeline
 
     settings = _settings(config)
-    result = report_mod.build(settings, quarter=quarter, only=only, skip_pull=skip_pull)
-    console.print(result.summary())
+    if not skip_pull:
+        _ensure_demo(settings)
+    result = pipeline.build(settings, quarter=quarter, only=only, skip_pull=skip_pull, segment=segment or "")
+    console.print(result.summary(), markup=False, soft_wrap=True)
     if not result.ok:
         raise typer.Exit(1)
 
@@ -206,10 +254,20 @@ def schema() -> None:
             typer.echo(f"  {row.column:<14} {row.type:<9} {flag:<9} {row.description}")
 
 
+def _exit_code(value: object) -> int:
+    """``app(standalone_mode=False)`` returns a command's ``typer.Exit`` code instead of exiting."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def run() -> None:
-    """Entry point with the one-line error policy."""
+    """Entry point with the one-line error policy.
+
+    Under ``standalone_mode=False`` click returns the exit code of ``raise typer.Exit(n)`` from
+    ``app()`` rather than raising it, so the value is passed to ``sys.exit`` here; without that a
+    report that was not published would exit 0 and ``make quarterly`` would report success.
+    """
     try:
-        app(standalone_mode=False)
+        code = _exit_code(app(standalone_mode=False))
     except WorkbenchError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
@@ -224,7 +282,27 @@ def run() -> None:
         if isinstance(exc, click.exceptions.ClickException):
             exc.show()
             sys.exit(exc.exit_code)
-        raise
+        if isinstance(exc, click.exceptions.Abort):
+            console.print("aborted")
+            sys.exit(130)
+        console.print(f"[red]error:[/red] {escape(_one_line(exc))}", highlight=False, soft_wrap=True)
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        sys.exit(2 if isinstance(exc, OSError | ValueError | OverflowError) else 1)
+    sys.exit(code)
+
+
+def _one_line(exc: BaseException) -> str:
+    """A one-line reason for an unexpected error: a full disk and other OS errors are named plainly."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f" while writing {exc.filename}" if exc.filename else ""
+        return f"the disk is full{where}: free some space and run the command again (nothing was published)"
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:300] + " (run with -v for details)"
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from workbench.core.config import FileSource, Settings
 from workbench.core.quarters import Quarter
 from workbench.report.build import ReportResult, render
 from workbench.report.data import resolve_quarter
+from workbench.report.publish import exclusive
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def themes_are_fresh(settings: Settings, quarter: Quarter) -> bool:
         return False
     inputs = list(settings.paths.processed.glob("*.parquet")) + [
         settings.resolve(settings.themes.registry),
-        settings.resolve("config/workbench.yaml"),
+        Path(settings.config_path) if settings.config_path else settings.resolve("config/workbench.yaml"),
     ]
     newest_input = max((p.stat().st_mtime for p in inputs if p.exists()), default=0.0)
     if min(p.stat().st_mtime for p in outputs) < newest_input:
@@ -118,24 +119,40 @@ def build(
     quarter: str | None = None,
     only: list[str] | None = None,
     skip_pull: bool = False,
+    segment: str = "",
 ) -> ReportResult:
     """The whole quarterly report: pull, themes, notebooks, publish.
+
+    One build at a time per workspace: a second ``workbench report`` started while one runs fails
+    at once with a clear message (a file lock), so two runs never mix their data or pages.
 
     Args:
         settings: the project's settings.
         quarter: any accepted spelling; default the last complete quarter in the data.
         only: run only these notebooks (the others of an existing report are kept).
         skip_pull: reuse ``data/processed`` as it is (no pull).
+        segment: narrow every page to one customer segment (published as ``<quarter>_<segment>``).
     """
     steps: dict[str, float] = {}
-    t = time.perf_counter()
-    if not skip_pull:
-        refresh_pull(settings)
-    steps["data"] = time.perf_counter() - t
-    resolved = resolve_quarter(settings, quarter)
-    t = time.perf_counter()
-    refresh_themes(settings, resolved)
-    steps["themes"] = time.perf_counter() - t
-    result = render(settings, resolved, only=only)
+    with exclusive(settings.paths.data / ".report.lock", "a `workbench report` of this workspace"):
+        t = time.perf_counter()
+        if not skip_pull:
+            refresh_pull(settings)
+        steps["data"] = time.perf_counter() - t
+        resolved = resolve_quarter(settings, quarter)
+        t = time.perf_counter()
+        if has_feedback(settings):
+            refresh_themes(settings, resolved)
+        else:
+            logger.info("no feedback table: the theme engine is skipped")
+        steps["themes"] = time.perf_counter() - t
+        result = render(settings, resolved, only=only, segment=segment)
     result.steps = {**steps, **result.steps}
     return result
+
+
+def has_feedback(settings: Settings) -> bool:
+    """Whether the current sources configure feedback and it was pulled (themes need it)."""
+    from workbench.core.store import table_available
+
+    return table_available(settings, "feedback")

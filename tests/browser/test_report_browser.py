@@ -14,7 +14,6 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -32,13 +31,11 @@ ALL_DRAWN = """() => {
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("headless Chromium is missing: apt-get install -y chromium (.ci/run does this)")
+def browser(chromium):  # tests/browser/conftest.py installs Chromium where it can
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        b = p.chromium.launch(executable_path=str(chromium), args=ARGS)
         yield b
         b.close()
 

@@ -1,6 +1,6 @@
 """The publish rules with tiny single-purpose notebooks (real kernels, no data, a few seconds each).
 
-A failing notebook never erases the last good report, lands in ``_failed/`` and makes the build
+A failing notebook never erases the last good report, lands in ``reports/_failed/<quarter>/`` and makes the build
 fail naming the notebook and the cell; the other notebooks still run; secrets never reach a file.
 """
 
@@ -70,9 +70,10 @@ def test_failure_keeps_the_last_good_report(tiny_project):
     summary = second.summary()
     assert "b_fails FAILED at cell 4" in summary and "RuntimeError: the data is not there" in summary
     assert (target / "index.html").read_text(encoding="utf-8") == good_index
-    failed = nbformat.read(target / "_failed" / "b_fails.ipynb", as_version=4)
+    assert not (target / "_failed").exists()  # failures never travel with the published report
+    failed = nbformat.read(settings.paths.reports / "_failed" / "2026Q3" / "b_fails.ipynb", as_version=4)
     assert any(o.get("ename") == "RuntimeError" for c in failed.cells for o in c.get("outputs", []))
-    assert not [p for p in settings.paths.reports.iterdir() if p.name.startswith(".")]  # temp folders removed
+    assert not [p for p in settings.paths.reports.glob(".*") if ".tmp-" in p.name or ".old-" in p.name]
 
 
 @pytest.mark.timeout(240)

@@ -157,11 +157,15 @@ def rising_theme_insight(metrics: pd.DataFrame, themes: pd.DataFrame, quarter: s
 
 
 def top_arr_theme_insight(metrics: pd.DataFrame, themes: pd.DataFrame, quarter: str) -> Insight | None:
-    """The theme raised by the accounts holding the most ARR (None when the quarter has no metrics)."""
+    """The theme raised by the accounts holding the most ARR.
+
+    None when the quarter has no metrics, or when no themed feedback is linked to an account with
+    ARR (app-store reviews): "touches the most revenue: $0" would claim what the data can't show.
+    """
     q = Quarter.parse(quarter)
     prev = str(q.previous())
     rows = metrics[(metrics["quarter"] == str(q)) & (metrics["volume"] > 0)]
-    if rows.empty:
+    if rows.empty or not (pd.to_numeric(rows["arr_touched"], errors="coerce") > 0).any():
         return None
     top = rows.sort_values(["arr_touched", "volume", "theme_id"], ascending=[False, False, True]).iloc[0]
     label = _label_map(themes).get(top["theme_id"], top["theme_id"])

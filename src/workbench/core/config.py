@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -52,9 +53,17 @@ def find_root(start: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Paths:
-    """Every folder the workbench reads or writes, derived from one root."""
+    """Every folder the workbench reads or writes, derived from one root.
+
+    ``data_dir`` and ``reports_dir`` are the workspace of one sources config (see
+    :meth:`Settings.workspace`): what is pulled, fitted and rendered under one sources file lives
+    apart from what another produced, so nothing leaks between them. The demo and the embedding
+    cache are shared (the cache is keyed by model and text, so it cannot leak a dataset's rows).
+    """
 
     root: Path
+    data_dir: Path | None = None
+    reports_dir: Path | None = None
 
     @property
     def config(self) -> Path:
@@ -62,11 +71,12 @@ class Paths:
 
     @property
     def data(self) -> Path:
-        return self.root / "data"
+        """The workspace's data folder: ``data/`` for the project's own sources, else its own."""
+        return self.data_dir or self.root / "data"
 
     @property
     def demo(self) -> Path:
-        return self.data / "demo"
+        return self.root / "data" / "demo"
 
     @property
     def raw(self) -> Path:
@@ -90,7 +100,7 @@ class Paths:
 
     @property
     def reports(self) -> Path:
-        return self.root / "reports"
+        return self.reports_dir or self.root / "reports"
 
     @property
     def notebooks(self) -> Path:
@@ -358,6 +368,12 @@ class Settings(_Strict):
 
     fiscal_year_start_month: int = Field(1, ge=1, le=12)
     sources: str = "config/sources.yaml"
+    data_dir: str | None = Field(
+        None,
+        description="where this config's pulled data, theme models and reports live; default: data/ "
+        "for config/sources.yaml, data/workspaces/<sources name>/ (and reports/<sources name>/) for any "
+        "other sources file, so that two sources configs never read each other's results",
+    )
     demo_seed: int = 7
     themes: ThemeSettings = Field(default_factory=ThemeSettings)
     shipped: list[ShippedItem] = Field(default_factory=list)
@@ -369,7 +385,31 @@ class Settings(_Strict):
 
     @property
     def paths(self) -> Paths:
-        return Paths(self.root)
+        name = self.workspace
+        if name is None:
+            return Paths(self.root)
+        data = self.resolve(self.data_dir) if self.data_dir else self.root / "data" / "workspaces" / name
+        return Paths(self.root, data, self.root / "reports" / name)
+
+    @property
+    def workspace(self) -> str | None:
+        """The name of this config's workspace, or ``None`` for the project's own ``data/``.
+
+        The project's ``config/sources.yaml`` uses ``data/`` and ``reports/`` as they always were;
+        any other sources file (an example config, ``-c other.yaml``) gets
+        ``data/workspaces/<stem>-<hash>/`` and ``reports/<stem>-<hash>/``, the hash naming the file
+        so that two files with the same name stay apart. ``data_dir:`` in workbench.yaml overrides.
+        """
+        if self.data_dir:
+            return Path(self.data_dir).name
+        sources = self.resolve(self.sources).resolve()
+        if sources == (self.root / "config" / "sources.yaml").resolve():
+            return None
+        import hashlib
+
+        digest = hashlib.sha1(str(sources).encode("utf-8")).hexdigest()[:8]
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", sources.stem) or "sources"
+        return f"{stem}-{digest}"
 
     def resolve(self, path: str | Path) -> Path:
         """A config path made absolute against the project root."""

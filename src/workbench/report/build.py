@@ -2,14 +2,14 @@
 
 Steps, each skipped when its result is already up to date:
 
-1. the demo company is generated when ``sources.yaml`` points at ``data/demo`` and it is missing;
+1. the demo company is generated (by the CLI) only for the project's demo configuration;
 2. the pull runs unless ``data/processed/manifest.json`` is newer than every input source;
 3. the theme engine runs unless its outputs are newer than the processed data and the registry
    and were fitted for the report quarter;
 4. every report notebook runs with papermill (in parallel), each rendered to an executive page;
 5. ``index.html`` and ``manifest.json`` are written, secrets are scrubbed and the folder is
    published atomically, or, if a notebook failed, the failed notebooks are kept in
-   ``reports/<quarter>/_failed/`` and the last good report stays as it was.
+   ``reports/_failed/<quarter>/`` (outside the report folder) and the last good report stays as it was.
 """
 
 from __future__ import annotations
@@ -36,7 +36,17 @@ from workbench.report.data import coverage, headline_kpis, pull_manifest
 from workbench.report.html import PageLink, built_footer, nav
 from workbench.report.index import ReportEntry, index_page
 from workbench.report.manifest import build_manifest, git_state
-from workbench.report.publish import keep_failed, new_build_dir, publish, scrub_secrets, secret_values
+from workbench.report.publish import (
+    clear_failed,
+    exclusive,
+    failed_dir,
+    keep_failed,
+    new_build_dir,
+    publish,
+    recover,
+    scrub_secrets,
+    secret_values,
+)
 from workbench.report.runner import NotebookJob, NotebookRun, run_all
 
 logger = logging.getLogger(__name__)
@@ -73,7 +83,7 @@ class ReportResult:
         ]
         lines += [f"  {run.describe()}" for run in self.runs]
         if self.failed:
-            lines.append(f"  failed notebooks kept in {self.target / '_failed'}")
+            lines.append(f"  failed notebooks kept in {failed_dir(self.target.parent, self.target.name)}")
         if self.redacted:
             lines.append(f"  WARNING: secrets were redacted from {len(self.redacted)} file(s)")
         if self.steps:
@@ -125,11 +135,19 @@ def config_for_notebooks(settings: Settings) -> Path:
     return path
 
 
+def _compare_with(settings: Settings, quarter: Quarter, segment: str = "") -> str | None:
+    """The previous quarter's label when it has data, else ``None`` (the index then compares with nothing)."""
+    try:
+        return ReportContext(settings, quarter, settings.paths.reports, segment or None).compare_with
+    except WorkbenchError:
+        return None
+
+
 def _kpis(settings: Settings, quarter: Quarter, segment: str = ""):
     """The index page's KPIs, narrowed exactly as the notebooks narrow their tables."""
     ctx = ReportContext(settings, quarter, settings.paths.reports, segment or None)
     try:
-        return headline_kpis(ctx.table("feedback"), ctx.table("deals"), ctx.table("accounts"), quarter)
+        return headline_kpis(*ctx.tables_or_none("feedback", "deals", "accounts"), quarter)
     except WorkbenchError as exc:
         logger.warning("headline KPIs skipped: %s", exc)
         return None
@@ -153,7 +171,28 @@ def render(
     target = reports / (f"{q}_{slug(segment)}" if segment else q)
     result = ReportResult(q, target)
     built_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    build_dir = new_build_dir(reports, target.name)
+    reports.mkdir(parents=True, exist_ok=True)
+    with exclusive(reports / f".{target.name}.lock", f"another build of report {target.name}"):
+        recover(reports, target.name)
+        build_dir = new_build_dir(reports, target.name)
+        _render_into(settings, quarter, names, only, segment, build_dir, target, built_at, result, console)
+    return result
+
+
+def _render_into(
+    settings: Settings,
+    quarter: Quarter,
+    names: list[str],
+    only: list[str] | None,
+    segment: str,
+    build_dir: Path,
+    target: Path,
+    built_at: dt.datetime,
+    result: ReportResult,
+    console: Console | None,
+) -> None:
+    """Steps 4-5 inside the lock: run into ``build_dir``, then publish or keep the failures."""
+    q = str(quarter)
     try:
         if only and target.is_dir():  # a partial rebuild keeps the other reports of the quarter
             shutil.copytree(target, build_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("_failed"))
@@ -207,7 +246,7 @@ def render(
                 settings.report.title,
                 settings.report.company,
                 q,
-                str(quarter.previous()),
+                _compare_with(settings, quarter, segment),
                 entries,
                 _kpis(settings, quarter, segment),
                 coverage(settings),
@@ -245,11 +284,11 @@ def render(
             logger.error("not published: %s", "; ".join(r.describe() for r in result.failed))
         else:
             publish(build_dir, target)
+            clear_failed(target.parent, target.name)
             result.published = True
     finally:
         if build_dir.exists():
             shutil.rmtree(build_dir, ignore_errors=True)
-    return result
 
 
 def _log_console() -> Console:

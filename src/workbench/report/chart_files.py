@@ -48,6 +48,33 @@ class ChartFiles:
     csv: Path
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as spreadsheet formulas (the OWASP CSV-injection rule).
+
+    CSV files of a report are opened in Excel or Sheets by people; a CRM field or customer quote
+    starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be evaluated there
+    (``=HYPERLINK(...)``, ``+cmd|...``). Such a cell gets a leading ``'``, which spreadsheets show
+    as text. Numeric columns are untouched, so negative numbers stay numbers.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            out[column] = values.map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+            )
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a CSV meant for people: spreadsheet-safe cells, no index."""
+    spreadsheet_safe(frame).to_csv(path, index=False)
+    return path
+
+
 def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     """The Vega-Lite spec of a chart with its data inlined (the form every export uses)."""
     with alt.data_transformers.disable_max_rows():
@@ -97,6 +124,6 @@ def export_chart(chart: alt.TopLevelMixin, name: str, folder: Path) -> ChartFile
     files.png.write_bytes(vlc.vegalite_to_png(spec, scale=2))
     files.svg.write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
     files.html.write_text(standalone_chart_page(spec, chart_title(spec) or stem), encoding="utf-8")
-    chart_data(spec).to_csv(files.csv, index=False)
+    write_csv(chart_data(spec), files.csv)
     logger.debug("exported chart %s to %s", stem, folder)
     return files

@@ -18,13 +18,14 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from workbench.core.config import Settings, load_settings
 from workbench.core.asof import output_as_of, table_as_of
+from workbench.core.config import Settings, load_settings
 from workbench.core.errors import SegmentError, UnknownNameError, WorkbenchError
 from workbench.core.names import match_name
-from workbench.core.quarters import Quarter
-from workbench.core.store import load_output, load_table
-from workbench.report.chart_files import chart_spec, chart_title, export_chart, slug
+from workbench.core.quarters import Quarter, quarter_labels
+from workbench.core.schemas import TABLES
+from workbench.core.store import configured_tables, load_output, load_table, table_available, themes_path
+from workbench.report.chart_files import chart_spec, chart_title, export_chart, slug, write_csv
 from workbench.report.data import coverage, pull_manifest, resolve_quarter
 from workbench.report.html import CHART_MIME, Fragment, callout, coverage_block, esc
 from workbench.viz import style as theme
@@ -131,12 +132,72 @@ class ReportContext:
         if key not in self._cache:
             frame = output_as_of(load_output(name, self.settings), self.quarter)
             if self.segment and name == "assignments":
-                ids = set(self.table("feedback")["feedback_id"].astype(str)) | set(
-                    self.table("deals")["deal_id"].astype(str)
-                )
+                ids: set[str] = set()
+                for table, column in (("feedback", "feedback_id"), ("deals", "deal_id")):
+                    if self.has(table):
+                        ids |= set(self.table(table)[column].astype(str))
                 frame = frame[frame["record_id"].astype(str).isin(ids)].reset_index(drop=True)
             self._cache[key] = frame
         return self._cache[key]
+
+    # --- what exists -----------------------------------------------------------------------
+    def has(self, *tables: str) -> bool:
+        """True when every named canonical table is configured by the current sources and pulled.
+
+        Report sections ask this first, so a team with only a feedback export still gets every
+        page, each absent section saying what would fill it (:meth:`absent`).
+        """
+        return all(table_available(self.settings, t) for t in tables)
+
+    def themes_are_curated(self) -> bool:
+        """Whether any theme of the outputs comes from the curated registry (not pure discovery)."""
+        from workbench.themes.registry import CANDIDATE_PREFIX
+
+        if not self.has_themes():
+            return False
+        ids = self.output("themes")["theme_id"].dropna().astype(str)
+        return bool((~ids.str.startswith(CANDIDATE_PREFIX)).any())
+
+    def tables_or_none(self, *tables: str) -> list[pd.DataFrame | None]:
+        """Each named table (segment-narrowed), or ``None`` for one this project does not have."""
+        return [self.table(t) if self.has(t) else None for t in tables]
+
+    def has_themes(self) -> bool:
+        """True when feedback exists and the theme engine's outputs are there to read."""
+        return self.has("feedback") and themes_path(self.settings, "metrics").is_file()
+
+    def absent(self, *tables: str, section: str = "This section") -> Fragment:
+        """One sentence saying which input a section lacks and the config key that would fill it.
+
+        Args:
+            tables: the tables the section needs; the first one missing is named.
+            section: how the sentence starts, e.g. ``"Win rate"``.
+        """
+        missing = [t for t in tables if not self.has(t)] or list(tables)
+        table = missing[0]
+        sources = self.settings.sources
+        if table in configured_tables(self.settings):
+            fix = f"run `workbench pull --all` to fetch the {table} that `tables.{table}` in {sources} names"
+        else:
+            fix = f"add a source under `tables.{table}` in {sources} to fill it"
+        return callout(f"{section} needs {table} data, which this project does not have: {fix}.")
+
+    def quarter_has_data(self, quarter: Quarter | str) -> bool:
+        """Whether any feedback or deal is dated in ``quarter`` (the base of a comparison must have data)."""
+        label = str(quarter)
+        for table in ("feedback", "deals"):
+            if not self.has(table):
+                continue
+            column = TABLES[table].date_column
+            frame = self.table(table)
+            if column in frame and (quarter_labels(frame[column], self.fy) == label).any():
+                return True
+        return False
+
+    @property
+    def compare_with(self) -> str | None:
+        """The previous quarter's label when it has data; ``None`` when there is nothing to compare with."""
+        return self.prev if self.quarter_has_data(self.quarter.previous()) else None
 
     def insights(self) -> list:
         """The executive summary's 5-7 headline insights (:mod:`workbench.analysis.insights`) for the quarter.
@@ -148,6 +209,8 @@ class ReportContext:
         from workbench.analysis import insights
         from workbench.analysis.churn import churn_rates
 
+        if not self.has_themes():  # no feedback themes: the findings come from deals and accounts alone
+            return self._insights_without_themes()
         inputs = insights.load_inputs(self.settings, self.q)
         if self.segment:
             for name in ("deals", "feedback", "accounts", "usage"):
@@ -160,6 +223,21 @@ class ReportContext:
                 )
         return insights.summary_for(self.settings, self.q, inputs)
 
+    def _insights_without_themes(self) -> list:
+        """The deal and churn findings of the executive summary, for a project without feedback."""
+        from workbench.analysis import insights
+        from workbench.analysis.churn import churn_rates
+
+        alpha, found = self.settings.themes.alpha, []
+        if self.has("deals"):
+            found.append(insights.win_rate_insight(self.table("deals"), self.q, alpha, self.fy))
+        if self.has("accounts") and "churned_at" in self.table("accounts"):
+            rates = churn_rates(
+                self.table("accounts"), [self.prev, self.q], by="segment", fy_start_month=self.fy
+            )
+            found.append(insights.churn_insight(rates, self.q, alpha))
+        return [i for i in found if i is not None]
+
     # --- output ---------------------------------------------------------------------------
     def show(self, chart: alt.TopLevelMixin, name: str) -> ChartOutput:
         """Export ``chart`` to ``charts/<name>.{png,svg,html,csv}`` and return it for display."""
@@ -169,15 +247,14 @@ class ReportContext:
     def save_table(self, frame: pd.DataFrame, name: str) -> Path:
         """Write ``tables/<name>.csv`` (the numbers behind a section, for analysts and auditors)."""
         self.tables_dir.mkdir(parents=True, exist_ok=True)
-        path = self.tables_dir / f"{slug(name)}.csv"
-        frame.to_csv(path, index=False)
-        return path
+        return write_csv(frame, self.tables_dir / f"{slug(name)}.csv")
 
     def header(self, title: str, lead: str = "") -> Fragment:
         """The page's title block: report title, quarter, company, segment and a lead sentence."""
         report = self.settings.report
         scope = f" · segment: {self.segment}" if self.segment else ""
-        sub = f"{report.company} · {report.title} · {self.q} (compared with {self.prev}){scope}"
+        versus = f"compared with {self.compare_with}" if self.compare_with else "no earlier quarter with data"
+        sub = f"{report.company} · {report.title} · {self.q} ({versus}){scope}"
         lead_html = f"<p>{esc(lead)}</p>" if lead else ""
         return Fragment(f'<h1>{esc(title)}</h1><p class="wb-subtitle">{esc(sub)}</p>{lead_html}')
 

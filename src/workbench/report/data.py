@@ -38,26 +38,72 @@ def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
     return pd.read_parquet(path, columns=[c for c in columns if c in present])
 
 
-def data_max_date(settings: Settings) -> pd.Timestamp | None:
-    """The latest activity date in the processed feedback and deals tables (``None`` if empty)."""
-    latest: list[pd.Timestamp] = []
+def activity_dates(settings: Settings) -> pd.Series:
+    """Every activity date of the processed feedback and deals the current sources configure."""
+    from workbench.core.store import table_available
+
+    parts: list[pd.Series] = []
     for table in _ACTIVITY_TABLES:
-        path = processed_path(settings, table)
         column = TABLES[table].date_column
-        if not path.exists() or column is None:
+        if column is None or not table_available(settings, table):
             continue
-        values = pd.to_datetime(_read_columns(path, [column]).get(column), errors="coerce")
-        if values is not None and values.notna().any():
-            latest.append(values.max())
-    return max(latest) if latest else None
+        values = _read_columns(processed_path(settings, table), [column]).get(column)
+        if values is not None:
+            parts.append(pd.to_datetime(values, errors="coerce", utc=True).dt.tz_localize(None).dropna())
+    return pd.concat(parts, ignore_index=True) if parts else pd.Series(dtype="datetime64[ns]")
 
 
-def default_quarter(settings: Settings) -> Quarter:
-    """The last complete quarter in the processed data: the report's default."""
-    latest = data_max_date(settings)
-    if latest is None:
+def data_max_date(settings: Settings) -> pd.Timestamp | None:
+    """The latest activity date in the processed feedback and deals (``None`` if empty)."""
+    dates = activity_dates(settings)
+    return dates.max() if len(dates) else None
+
+
+def default_quarter_of(dates: pd.Series, now: pd.Timestamp, fy_start_month: int = 1) -> Quarter | None:
+    """The last complete quarter that has data (pure; see :func:`default_quarter`).
+
+    A date after ``now`` is a data error (a stray 2031 row), not a quarter to report on, so it is
+    ignored; the quarter is complete when the data or the calendar has reached its last day, and
+    quarters without a single row are skipped. ``None`` when no complete quarter has data.
+    """
+    dates = pd.to_datetime(dates, errors="coerce").dropna()
+    dates = dates[dates <= now]
+    if dates.empty:
+        return None
+    with_data = set(quarter_labels(dates, fy_start_month).dropna())
+    candidate = min(
+        Quarter.of(dates.max(), fy_start_month),  # the data's last quarter, once the calendar closed it
+        last_complete_quarter(now, fy_start_month),
+    )
+    if candidate == Quarter.of(now, fy_start_month):  # the running quarter is never complete
+        candidate = candidate.previous()
+    earliest = Quarter.of(dates.min(), fy_start_month)
+    while candidate >= earliest:
+        if str(candidate) in with_data:
+            return candidate
+        candidate = candidate.previous()
+    return None
+
+
+def default_quarter(settings: Settings, now: pd.Timestamp | None = None) -> Quarter:
+    """The last complete quarter that has feedback or deals: the report's default."""
+    now = now if now is not None else pd.Timestamp.now()
+    dates = activity_dates(settings)
+    if dates.empty:
         raise NoDataError("no dated feedback or deals in data/processed; run `workbench pull --all` first")
-    return last_complete_quarter(latest, settings.fiscal_year_start_month)
+    found = default_quarter_of(dates, now, settings.fiscal_year_start_month)
+    if found is None:
+        latest = dates[dates <= now].max() if (dates <= now).any() else dates.max()
+        raise NoDataError(
+            f"no complete quarter has data yet (latest date {latest:%Y-%m-%d}); "
+            "name one with --quarter, e.g. the running one"
+        )
+    future = int((dates > now).sum())
+    if future:
+        logger.warning(
+            "%d feedback/deal row(s) dated after today were ignored for the default quarter", future
+        )
+    return found
 
 
 def resolve_quarter(settings: Settings, quarter: str | None) -> Quarter:
@@ -164,9 +210,9 @@ def _rel_delta(now: float, before: float) -> float:
 
 
 def headline_kpis(
-    feedback: pd.DataFrame,
-    deals: pd.DataFrame,
-    accounts: pd.DataFrame,
+    feedback: pd.DataFrame | None,
+    deals: pd.DataFrame | None,
+    accounts: pd.DataFrame | None,
     quarter: Quarter,
 ) -> pd.DataFrame:
     """The index page's headline KPIs for ``quarter`` with the previous quarter and the change.
@@ -177,6 +223,11 @@ def headline_kpis(
     (won + lost) over deals closed in the quarter; bookings sum won amounts; logo churn is
     accounts churned in the quarter over accounts active at its start; ARR churned sums their ARR.
 
+    Only what the data supports is shown: a table that is ``None`` (not configured) drops its
+    KPIs, a KPI whose column is absent (no NPS score, no account ids) is left out, and when the
+    table has no row in the previous quarter the previous value and change are blank, never a
+    comparison with nothing.
+
     Returns:
         Columns ``kpi``, ``label``, ``value``, ``previous``, ``delta``, ``unit``, ``good_when``.
         ``delta`` is a relative change for counts and money, a difference for rates and NPS.
@@ -184,69 +235,65 @@ def headline_kpis(
     fy = quarter.fy_start_month
     prev = quarter.previous()
     rows: list[dict[str, Any]] = []
+    columns = ["kpi", "label", "value", "previous", "delta", "unit", "good_when"]
 
-    def add(kpi: str, label: str, fn, unit: str, good_when: str, relative: bool) -> None:
-        now, before = fn(quarter), fn(prev)
+    def add(kpi: str, label: str, fn, unit: str, good_when: str, relative: bool, prev_ok: bool) -> None:
+        now = fn(quarter)
+        before = fn(prev) if prev_ok else float("nan")
         delta = _rel_delta(now, before) if relative else _rate_delta(now, before)
-        rows.append(
-            {
-                "kpi": kpi,
-                "label": label,
-                "value": now,
-                "previous": before,
-                "delta": delta,
-                "unit": unit,
-                "good_when": good_when,
-            }
-        )
+        rows.append(dict(zip(columns, [kpi, label, now, before, delta, unit, good_when], strict=True)))
 
-    fb_q = quarter_labels(feedback["created_at"], fy) if len(feedback) else pd.Series(dtype="string")
+    if feedback is not None:
+        fb_q = quarter_labels(feedback["created_at"], fy) if len(feedback) else pd.Series(dtype="string")
 
-    def fb_in(q: Quarter) -> pd.DataFrame:
-        return feedback[(fb_q == str(q)).to_numpy()] if len(feedback) else feedback
+        def fb_in(q: Quarter) -> pd.DataFrame:
+            return feedback[(fb_q == str(q)).to_numpy()] if len(feedback) else feedback
 
-    add("feedback_items", "Feedback items", lambda q: float(len(fb_in(q))), "", "", True)
-    add(
-        "accounts_heard",
-        "Accounts heard from",
-        lambda q: float(fb_in(q)["account_id"].dropna().nunique()) if "account_id" in feedback else np.nan,
-        "",
-        "up",
-        True,
-    )
+        fb_prev = len(fb_in(prev)) > 0
+        add("feedback_items", "Feedback items", lambda q: float(len(fb_in(q))), "", "", True, fb_prev)
+        if "account_id" in feedback and feedback["account_id"].notna().any():
+            add(
+                "accounts_heard",
+                "Accounts heard from",
+                lambda q: float(fb_in(q)["account_id"].dropna().nunique()),
+                "",
+                "up",
+                True,
+                fb_prev,
+            )
 
-    def nps(q: Quarter) -> float:
-        if "score" not in feedback:
-            return float("nan")
-        scores = pd.to_numeric(fb_in(q)["score"], errors="coerce").dropna()
-        if scores.empty:
-            return float("nan")
-        return float(((scores >= 9).mean() - (scores <= 6).mean()) * 100)
+        def nps(q: Quarter) -> float:
+            scores = pd.to_numeric(fb_in(q)["score"], errors="coerce").dropna()
+            if scores.empty:
+                return float("nan")
+            return float(((scores >= 9).mean() - (scores <= 6).mean()) * 100)
 
-    add("nps", "NPS", nps, "nps", "up", False)
+        if "score" in feedback and pd.to_numeric(feedback["score"], errors="coerce").notna().any():
+            add("nps", "NPS", nps, "nps", "up", False, fb_prev)
 
     # Win rate, bookings and churn come from the analyses themselves, so the index page and the
     # executive summary can never disagree on a definition.
-    has_outcomes = {"outcome", "closed_at"} <= set(deals.columns)
-    wins = (
-        sales.win_rate_by_quarter(deals, fy_start_month=fy).set_index("quarter")
-        if len(deals) and has_outcomes
-        else pd.DataFrame()
-    )
-    churn_all = (
-        churn.churn_rates(accounts, quarters=[str(prev), str(quarter)], by=None, fy_start_month=fy).set_index(
-            "quarter"
+    if deals is not None and {"outcome", "closed_at"} <= set(deals.columns):
+        wins = (
+            sales.win_rate_by_quarter(deals, fy_start_month=fy).set_index("quarter")
+            if len(deals)
+            else pd.DataFrame()
         )
-        if len(accounts) and "churned_at" in accounts.columns
-        else pd.DataFrame()
-    )
+        deal_q = (
+            quarter_labels(deals["created_at"], fy) if "created_at" in deals else pd.Series(dtype="string")
+        )
+        deals_prev = str(prev) in wins.index or bool((deal_q == str(prev)).any())
+        add("win_rate", "Win rate", _pick(wins, "win_rate"), "%", "up", False, deals_prev)
+        # no deal closed in a quarter that has deals: nothing booked
+        add("bookings", "New bookings", _pick(wins, "won_value", 0.0), "$", "up", True, deals_prev)
+    if accounts is not None and len(accounts) and "churned_at" in accounts.columns:
+        churn_all = churn.churn_rates(
+            accounts, quarters=[str(prev), str(quarter)], by=None, fy_start_month=fy
+        ).set_index("quarter")
+        add("logo_churn", "Logo churn", _pick(churn_all, "logo_churn"), "%", "down", False, True)
+        add("arr_churned", "ARR churned", _pick(churn_all, "arr_churned"), "$", "down", True, True)
+    return pd.DataFrame(rows, columns=columns)
 
-    def pick(frame: pd.DataFrame, column: str, fill: float = float("nan")):
-        return lambda q: float(frame.at[str(q), column]) if str(q) in frame.index else fill
 
-    add("win_rate", "Win rate", pick(wins, "win_rate"), "%", "up", False)
-    no_bookings = 0.0 if has_outcomes else float("nan")  # no deal closed: nothing booked
-    add("bookings", "New bookings", pick(wins, "won_value", no_bookings), "$", "up", True)
-    add("logo_churn", "Logo churn", pick(churn_all, "logo_churn"), "%", "down", False)
-    add("arr_churned", "ARR churned", pick(churn_all, "arr_churned"), "$", "down", True)
-    return pd.DataFrame(rows)
+def _pick(frame: pd.DataFrame, column: str, fill: float = float("nan")):
+    return lambda q: float(frame.at[str(q), column]) if str(q) in frame.index else fill

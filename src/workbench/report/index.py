@@ -33,7 +33,7 @@ def index_page(
     title: str,
     company: str,
     quarter: str,
-    previous: str,
+    previous: str | None,
     entries: Sequence[ReportEntry],
     kpis: pd.DataFrame | None,
     coverage: pd.DataFrame | None,
@@ -47,7 +47,9 @@ def index_page(
     ]
     parts = [
         f"<h1>{esc(title)} · {esc(quarter)}</h1>",
-        f'<p class="wb-subtitle">{esc(company)} · changes are against {esc(previous)}</p>',
+        f'<p class="wb-subtitle">{esc(company)} · '
+        + (f"changes are against {esc(previous)}" if previous else "no earlier quarter with data to compare with")
+        + "</p>",
     ]
     if kpis is not None and len(kpis):
         parts += ["<h2>Headline numbers</h2>", kpi_cards(kpis)]
@@ -60,8 +62,10 @@ def index_page(
             )
         else:
             parts.append(
-                f"<li>{esc(entry.title)} — <strong>not available</strong>: the notebook failed; "
-                f"see {esc('_failed/' + entry.name + '.ipynb')}</li>"
+                f"<li>{esc(entry.title)} — <strong>not available</strong>: this page was not built; "
+                "a failed notebook is kept in "
+                f"{esc('reports/_failed/' + quarter + '/' + entry.name + '.ipynb')}"
+                "</li>"
             )
     parts.append("</ul>")
     parts.append("<h2>How this report was built</h2>")

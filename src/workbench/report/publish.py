@@ -2,23 +2,29 @@
 
 A report is built in ``reports/.<quarter>.tmp-XXXX`` and only renamed to ``reports/<quarter>``
 when every notebook succeeded, so the last good report is never half-overwritten and never
-erased by a failing run. A failing notebook's executed copy goes to ``reports/<quarter>/_failed/``
-for the analyst to open. Before anything is published, every file is checked for the values of
-secret-looking environment variables (and the variables named by SQL sources), which are
-redacted: a credential must never reach a file that is mailed around.
+erased by a failing run. A failing notebook's executed copy goes to ``reports/_failed/<quarter>/``
+for the analyst to open: outside the published folder, so it never travels with the report.
+One build per report folder at a time (:func:`exclusive`), and each build first clears what a
+killed build left behind (:func:`recover`). Before anything is published, every file is
+checked for the values of secret-looking environment variables (and the variables named by SQL
+sources), which are redacted: a credential must never reach a file that is mailed around.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from workbench.core.config import Settings
+from workbench.core.errors import ReportError
+from workbench.core.store import replace_with
 
 logger = logging.getLogger(__name__)
 
@@ -43,28 +49,84 @@ def publish(build_dir: Path, target: Path) -> None:
     If the second rename fails the old report is put back, so ``target`` is always either the
     old or the new complete report.
     """
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        old.rmdir()
-        os.replace(target, old)
-    try:
-        os.replace(build_dir, target)
-    except OSError:
-        if old is not None:
-            os.replace(old, target)
-        raise
+    old = replace_with(build_dir, target)  # the old report lies at .<name>.old-* until removed
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     logger.info("published %s", target)
 
 
-def keep_failed(target: Path, executed: Mapping[str, Path]) -> list[Path]:
-    """Copy failed executed notebooks to ``target/_failed/`` (replacing earlier failures).
+@contextlib.contextmanager
+def exclusive(lock_path: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` or fail at once with a one-line :class:`ReportError`.
 
-    The rest of ``target`` (the last good report) is left untouched.
+    ``flock`` locks vanish with the process that held them, so a killed build never leaves a stale
+    lock behind; the lock file itself is harmless and reused.
     """
-    folder = target / FAILED_DIR
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            raise ReportError(
+                f"{what} is already running{f' (pid {holder})' if holder else ''}; "
+                "wait for it to finish, then run again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def failed_dir(reports: Path, name: str) -> Path:
+    """Where the failed notebooks of report ``name`` are kept: ``reports/_failed/<name>/``."""
+    return reports / FAILED_DIR / name
+
+
+def recover(reports: Path, name: str) -> list[Path]:
+    """Undo what a killed build of report ``name`` left behind; call it while holding its lock.
+
+    A kill between the two renames of :func:`publish` leaves the previous report only as
+    ``.<name>.old-*``: it is put back. Build folders (``.<name>.tmp-*``) and other ``.old-*``
+    copies are removed.
+
+    Returns:
+        The leftovers removed or restored.
+    """
+    target = reports / name
+    handled: list[Path] = []
+    olds = sorted(reports.glob(f".{name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    if not target.exists() and olds:
+        os.replace(olds[0], target)
+        logger.warning("restored the last good report %s left aside by a killed build", target)
+        handled.append(olds.pop(0))
+    for leftover in [*olds, *reports.glob(f".{name}.tmp-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+        handled.append(leftover)
+    if handled:
+        logger.info("cleaned %d leftover(s) of killed builds of %s", len(handled), name)
+    return handled
+
+
+def clear_failed(reports: Path, name: str) -> None:
+    """Remove the failures of an earlier build once a build of ``name`` was published."""
+    shutil.rmtree(failed_dir(reports, name), ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (reports / FAILED_DIR).rmdir()  # only when empty
+
+
+def keep_failed(target: Path, executed: Mapping[str, Path]) -> list[Path]:
+    """Copy failed executed notebooks to ``reports/_failed/<name>/`` (replacing earlier failures).
+
+    The folder sits beside the published reports, not inside one, so a report folder that is
+    mailed around never carries a failed notebook; ``target`` (the last good report) is untouched.
+    """
+    folder = failed_dir(target.parent, target.name)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -157,7 +159,8 @@ def _run_from_json(data: dict[str, Any]) -> NotebookRun:
 def execute_in_subprocess(job: NotebookJob) -> NotebookRun:
     """Run :func:`execute` for ``job`` in a fresh Python process and read back its result."""
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="wb-nb-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
+        (Path(tmp) / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
         job_file, result_file = Path(tmp) / "job.json", Path(tmp) / "result.json"
         job_file.write_text(json.dumps(_job_to_json(job)), encoding="utf-8")
         done = subprocess.run(
@@ -178,6 +181,62 @@ def execute_in_subprocess(job: NotebookJob) -> NotebookRun:
         )
 
 
+TEMP_PREFIX = "wb-nb-"
+OWNER_FILE = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def clean_stale_temp(folder: Path | None = None, max_age_s: float = 86_400.0) -> list[Path]:
+    """Remove ``wb-nb-*`` temporary folders left by killed builds.
+
+    A folder belongs to a dead build when the process named in its ``owner.pid`` is gone (or,
+    without that file, when it is older than ``max_age_s``); live builds' folders are left alone.
+    """
+    folder = folder or Path(tempfile.gettempdir())
+    removed = []
+    for path in folder.glob(f"{TEMP_PREFIX}*"):
+        if not path.is_dir():
+            continue
+        try:
+            owner = int((path / OWNER_FILE).read_text(encoding="utf-8").strip())
+            stale = not _alive(owner)
+        except (OSError, ValueError):
+            try:
+                stale = time.time() - path.stat().st_mtime > max_age_s
+            except OSError:
+                continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if removed:
+        logger.info("removed %d temporary folder(s) of killed builds", len(removed))
+    return removed
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the build that started it dies (e.g. ``kill -9``): no orphan runs on."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def run_all(
     jobs: Sequence[NotebookJob],
     max_parallel: int = 2,
@@ -192,6 +251,7 @@ def run_all(
     """
     if not jobs:
         return []
+    clean_stale_temp()
     results: dict[str, NotebookRun] = {}
     workers = max(1, min(max_parallel, len(jobs)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
@@ -211,6 +271,7 @@ def run_all(
 
 def _main(argv: list[str]) -> int:
     """Worker entry point: ``python -m workbench.report.runner JOB.json RESULT.json``."""
+    _exit_with_parent()
     job = _job_from_json(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     run = execute(job)
     data = asdict(run)

@@ -20,6 +20,7 @@ Every backend returns L2-normalised float32 rows, so a dot product is a cosine.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -95,6 +96,43 @@ class Backend(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
+class _BenignLoadReport(logging.Filter):
+    """Drops transformers' ``<Model> LOAD REPORT`` when it lists only UNEXPECTED keys.
+
+    MiniLM's checkpoint carries ``embeddings.position_ids``, which newer transformers rebuilds and
+    reports as UNEXPECTED in a multi-line block on every themes run: noise to a user. A report
+    naming MISSING or MISMATCHED weights (a real problem) still gets through.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "LOAD REPORT" not in message or re.search(r"MISSING|MISMATCH|CONVERSION", message):
+            return True
+        logger.debug("model load report (unexpected keys only) suppressed")
+        return False
+
+
+@contextlib.contextmanager
+def quiet_load_report():
+    """While loading a model, keep transformers' benign load report and progress bar off the console."""
+    target = logging.getLogger("transformers.modeling_utils")
+    quiet = _BenignLoadReport()
+    target.addFilter(quiet)
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # a model2vec-only install
+        hf_logging = None
+    bar = hf_logging.is_progress_bar_enabled() if hf_logging else False
+    if bar:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        target.removeFilter(quiet)
+        if bar:
+            hf_logging.enable_progress_bar()
+
+
 class SentenceTransformerBackend:
     """A sentence-transformers model, by name or path, on the CPU."""
 
@@ -104,9 +142,10 @@ class SentenceTransformerBackend:
         local = path.exists()
         offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
         try:
-            self.model = st.SentenceTransformer(
-                str(path) if local else str(name_or_path), device="cpu", local_files_only=local or offline
-            )
+            with quiet_load_report():
+                self.model = st.SentenceTransformer(
+                    str(path) if local else str(name_or_path), device="cpu", local_files_only=local or offline
+                )
         except Exception as exc:  # OSError/ValueError/HF errors: all mean "cannot load this model"
             raise EmbeddingError(
                 f"cannot load sentence-transformers model {str(name_or_path)!r} "

@@ -143,8 +143,13 @@ def theme_ranking(
     """
     require(metrics, ["quarter", "theme_id", "volume", "arr_touched", "change_pct", "trend"], "theme_ranking")
     rows = with_labels(_quarter_rows(metrics, quarter), themes)
+    themed = bool((rows["volume"] > 0).any())
     rows = rows[rows[by] > 0].sort_values([by, "theme_id"], ascending=[False, True]).head(top)
     if rows.empty:
+        if themed and by == "arr_touched":  # say the real cause: feedback without account ARR
+            return empty_chart(
+                f"No ARR to rank by in {quarter}: the themed feedback is not linked to accounts"
+            )
         return empty_chart(f"No themed feedback in {quarter}")
     what = "ARR touched" if by == "arr_touched" else "feedback items"
     lead = rows.iloc[0]
@@ -262,7 +267,16 @@ def theme_trends(
         text = f"{r['label']} climbed to {int(r['volume']):,} items in {quarter} ({r['change_pct']:+.0f}%)"
     else:
         lead = now.iloc[0]
-        text = f"{lead['label']} remains the largest theme ({int(lead['volume']):,} items in {quarter})"
+        before = rows[(rows["quarter"].astype(str) < str(quarter)) & (rows["volume"] > 0)]
+        latest = before[before["quarter"].astype(str) == before["quarter"].astype(str).max()]
+        top_before = latest.sort_values(["volume", "theme_id"], ascending=[False, True])["theme_id"].head(1)
+        if top_before.empty:  # nothing earlier to compare with: no claim of staying or becoming
+            verb = "is the largest theme"
+        elif top_before.iloc[0] == lead["theme_id"]:
+            verb = "remains the largest theme"
+        else:
+            verb = "is now the largest theme"
+        text = f"{lead['label']} {verb} ({int(lead['volume']):,} items in {quarter})"
     return (
         alt.Chart(records(rows))
         .mark_line(point=True)
@@ -279,6 +293,10 @@ def theme_trends(
         )
         .properties(width=WIDTH, title=title(text, "Feedback items per quarter, largest themes"))
     )
+
+
+#: Group values that say "we do not know"; a theme is never called concentrated in one of them.
+_UNKNOWN_GROUPS = {"", "unknown", "(unknown)", "none", "nan", "n/a", "other"}
 
 
 def theme_concentration(
@@ -303,16 +321,22 @@ def theme_concentration(
         "theme_concentration",
     )
     rows = with_labels(splits[splits["quarter"].astype(str) == str(quarter)], themes)
-    if rows.empty:
-        return empty_chart(f"No {by} split for {quarter}")
+    known = rows[by].notna() & ~rows[by].astype(str).str.strip().str.lower().isin(_UNKNOWN_GROUPS)
+    if rows.empty or rows.loc[known, by].nunique() < 2:  # one known group: no concentration to speak of
+        return empty_chart(f"No {by} split for {quarter}: the feedback does not name two or more {by}s")
     sizes = rows.groupby("label")["volume"].sum().sort_values(ascending=False)
     rows = rows[rows["label"].isin(sizes.head(top).index)]
-    sized = rows[rows["volume"] >= 5]
-    peak = (sized if len(sized) else rows).sort_values(["concentration", "volume"], ascending=False).iloc[0]
-    text = (
-        f"{peak['label']} is concentrated in {peak[by]}: {peak['concentration']:.1f}x its share "
-        f"({pct(peak['share_of_theme'])} of the theme)"
-    )
+    known = known.reindex(rows.index)
+    sized = rows[known & (rows["volume"] >= 5)]
+    peak = (sized if len(sized) else rows[known]).sort_values(["concentration", "volume"], ascending=False)
+    if peak.empty or not peak.iloc[0]["concentration"] > 1:
+        text = f"No theme is over-represented in any {by} in {quarter}"
+    else:
+        peak = peak.iloc[0]
+        text = (
+            f"{peak['label']} is concentrated in {peak[by]}: {peak['concentration']:.1f}x its share "
+            f"({pct(peak['share_of_theme'])} of the theme)"
+        )
     return (
         alt.Chart(records(rows))
         .mark_rect()

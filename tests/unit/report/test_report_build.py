@@ -120,5 +120,7 @@ def test_result_summary_says_what_failed_and_where():
     assert not result.ok
     text = result.summary()
     assert (
-        "NOT published" in text and "b FAILED at cell 5 `x = y`: NameError: y" in text and "_failed" in text
+        "NOT published" in text
+        and "b FAILED at cell 5 `x = y`: NameError: y" in text
+        and "reports/_failed/2026Q3" in text
     )

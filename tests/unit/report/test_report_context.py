@@ -41,8 +41,8 @@ def project(tmp_path):
 
 def test_defaults_resolve_quarter_and_scratch_output(project):
     ctx = open_report(config=str(project / "config" / "workbench.yaml"))
-    assert ctx.q == "2026Q3" and ctx.prev == "2026Q2"  # Q4 has only begun
-    assert ctx.out_dir == project / "reports" / "scratch" / "2026Q3"  # never the published report
+    assert ctx.q == "2026Q2" and ctx.prev == "2026Q1"  # Q4 has only begun and Q3 has no row
+    assert ctx.out_dir == project / "reports" / "scratch" / "2026Q2"  # never the published report
     assert alt.theme.active == "workbench"
 
 

@@ -8,7 +8,14 @@ import pytest
 
 from workbench.core.config import load_settings
 from workbench.core.quarters import Quarter
-from workbench.report.data import NoDataError, coverage, default_quarter, headline_kpis, table_coverage
+from workbench.report.data import (
+    NoDataError,
+    coverage,
+    default_quarter,
+    default_quarter_of,
+    headline_kpis,
+    table_coverage,
+)
 
 Q3 = Quarter(2026, 3)
 
@@ -106,7 +113,19 @@ def test_default_quarter_is_the_last_complete_one(tmp_path):
 
 def test_default_quarter_counts_a_quarter_that_ends_on_the_last_day(tmp_path):
     settings = _project(tmp_path, ["2026-12-31"], ["2026-01-01"])
-    assert str(default_quarter(settings)) == "2026Q4"
+    assert str(default_quarter(settings, now=pd.Timestamp("2027-01-05"))) == "2026Q4"
+
+
+def test_a_stray_future_row_never_moves_the_default_quarter(tmp_path):
+    settings = _project(tmp_path, ["2026-05-01", "2026-08-03", "2031-11-02"], ["2026-09-30"])
+    assert str(default_quarter(settings, now=pd.Timestamp("2026-10-20"))) == "2026Q3"
+
+
+def test_default_quarter_skips_complete_quarters_without_data():
+    dates = pd.Series(pd.to_datetime(["2025-11-01", "2026-02-01", "2026-09-01"]))
+    # 2026Q3 is not complete on 2026-09-10; 2026Q2 has no row; 2026Q1 has one.
+    assert str(default_quarter_of(dates, pd.Timestamp("2026-09-10"))) == "2026Q1"
+    assert default_quarter_of(dates[2:], pd.Timestamp("2026-09-10")) is None
 
 
 def test_no_data_is_a_user_error(tmp_path):

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from workbench.report.publish import keep_failed, new_build_dir, publish, scrub_secrets, secret_values
+import pytest
+
+from workbench.core.errors import ReportError
+from workbench.report.publish import (
+    clear_failed,
+    exclusive,
+    keep_failed,
+    new_build_dir,
+    publish,
+    recover,
+    scrub_secrets,
+    secret_values,
+)
 
 
 def test_publish_replaces_the_old_report_whole(tmp_path):
@@ -20,17 +32,44 @@ def test_publish_replaces_the_old_report_whole(tmp_path):
     assert [p.name for p in reports.iterdir()] == ["2026Q3"]  # no leftover temp or old folder
 
 
-def test_keep_failed_leaves_the_good_report_alone(tmp_path):
+def test_keep_failed_lives_outside_the_report_and_leaves_it_alone(tmp_path):
     target = tmp_path / "2026Q3"
     target.mkdir()
     (target / "index.html").write_text("good", encoding="utf-8")
     executed = tmp_path / "10_customer_themes.ipynb"
     executed.write_text("{}", encoding="utf-8")
     kept = keep_failed(target, {"10_customer_themes": executed})
-    assert kept == [target / "_failed" / "10_customer_themes.ipynb"]
+    assert kept == [tmp_path / "_failed" / "2026Q3" / "10_customer_themes.ipynb"]
+    assert not (target / "_failed").exists()  # never travels with the published folder
     assert (target / "index.html").read_text(encoding="utf-8") == "good"
     keep_failed(target, {})  # a later run replaces earlier failures
-    assert not any((target / "_failed").iterdir())
+    assert not any((tmp_path / "_failed" / "2026Q3").iterdir())
+    clear_failed(tmp_path, "2026Q3")
+    assert not (tmp_path / "_failed").exists()
+
+
+def test_recover_restores_a_report_left_aside_by_a_kill_and_cleans_the_rest(tmp_path):
+    reports = tmp_path / "reports"
+    (reports / ".2026Q3.old-abc").mkdir(parents=True)  # killed between the two renames of publish
+    (reports / ".2026Q3.old-abc" / "index.html").write_text("good", encoding="utf-8")
+    (reports / ".2026Q3.tmp-xyz").mkdir()
+    (reports / ".2026Q2.tmp-other").mkdir()  # another report's build: not ours to touch
+    recover(reports, "2026Q3")
+    assert (reports / "2026Q3" / "index.html").read_text(encoding="utf-8") == "good"
+    assert sorted(p.name for p in reports.iterdir()) == [".2026Q2.tmp-other", "2026Q3"]
+
+
+def test_exclusive_refuses_a_second_holder_with_one_line(tmp_path):
+    lock = tmp_path / ".2026Q3.lock"
+    expected = r"^another build of report 2026Q3 is already running \(pid \d+\); wait for it"
+    with (
+        exclusive(lock, "another build of report 2026Q3"),
+        pytest.raises(ReportError, match=expected),
+        exclusive(lock, "another build of report 2026Q3"),
+    ):
+        pass
+    with exclusive(lock, "again"):  # released on exit
+        pass
 
 
 def test_secret_values_by_name_and_by_url_shape():

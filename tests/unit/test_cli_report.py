@@ -1,0 +1,115 @@
+"""``workbench report`` / ``workbench demo`` as a user (and ``make quarterly``) sees them: honest exit codes.
+
+The pipeline is replaced by a stub here, so these tests check only the command's contract: a
+report that is not published exits non-zero, every failure is one line, the segment option
+reaches the pipeline and the demo never appears for a user's own sources.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workbench import cli, pipeline
+from workbench.report.build import ReportResult
+from workbench.report.runner import NotebookRun
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "workbench.yaml").write_text("sources: config/mine.yaml\n", encoding="utf-8")
+    # a user's sources file with no `warehouse:` key (whose default names the demo warehouse)
+    (tmp_path / "config" / "mine.yaml").write_text(
+        yaml.safe_dump({"tables": {"feedback": [{"name": "r", "path": "data/in/r.csv"}]}}), encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WORKBENCH_HOME", raising=False)
+    return tmp_path
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["workbench", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run()
+    return int(exit_info.value.code or 0), capsys.readouterr().err
+
+
+def stub_build(monkeypatch, result=None, error=None) -> dict:
+    seen: dict = {}
+
+    def build(settings, quarter=None, only=None, skip_pull=False, segment=""):
+        seen.update(quarter=quarter, only=only, skip_pull=skip_pull, segment=segment, settings=settings)
+        if error is not None:
+            raise error
+        return result
+
+    monkeypatch.setattr(pipeline, "build", build)
+    return seen
+
+
+def test_a_report_not_published_exits_1(project, monkeypatch, capsys):
+    failed = ReportResult("2026Q3", project / "reports" / "2026Q3")
+    failed.runs = [NotebookRun("20_sales", False, 1.0, Path("x.ipynb"), error="MissingDataError: deals")]
+    stub_build(monkeypatch, failed)
+    code, err = run_cli(monkeypatch, capsys, "report", "--skip-pull")
+    assert code == 1
+    assert "NOT published" in err and "reports/_failed/2026Q3" in err and "Traceback" not in err
+
+
+def test_a_published_report_exits_0_and_segment_reaches_the_pipeline(project, monkeypatch, capsys):
+    ok = ReportResult("2026Q3", project / "reports" / "2026Q3_enterprise", published=True)
+    seen = stub_build(monkeypatch, ok)
+    code, err = run_cli(monkeypatch, capsys, "report", "--segment", "Enterprise", "-q", "2026-Q3")
+    assert code == 0, err
+    assert seen["segment"] == "Enterprise" and seen["quarter"] == "2026-Q3"
+    assert not (project / "data" / "demo").exists()  # no implicit demo for a user's sources
+
+
+def test_full_disk_is_one_line_not_a_traceback(project, monkeypatch, capsys):
+    stub_build(monkeypatch, error=OSError(errno.ENOSPC, "No space left on device", "reports/x.png"))
+    code, err = run_cli(monkeypatch, capsys, "report", "--skip-pull")
+    assert code == 2 and "Traceback" not in err
+    [line] = [x for x in err.splitlines() if x.strip()]
+    assert line.startswith("error: the disk is full while writing reports/x.png")
+
+
+def test_an_unexpected_error_is_one_line(project, monkeypatch, capsys):
+    stub_build(monkeypatch, error=RuntimeError("boom\nsecond line"))
+    code, err = run_cli(monkeypatch, capsys, "report", "--skip-pull")
+    assert code == 1 and "Traceback" not in err
+    assert err.strip().splitlines() == ["error: RuntimeError: boom second line (run with -v for details)"]
+
+
+@pytest.mark.parametrize("quarter", ["0000Q1", "9999Q4", "2026Q5"])
+def test_impossible_quarters_are_one_line(project, monkeypatch, capsys, quarter):
+    monkeypatch.setattr(pipeline, "refresh_pull", lambda settings: False)
+    code, err = run_cli(monkeypatch, capsys, "report", "-q", quarter)
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("error: ") and quarter in err
+
+
+def test_demo_refuses_a_users_own_sources(project, monkeypatch, capsys):
+    code, err = run_cli(monkeypatch, capsys, "demo")
+    assert code == 2 and "refusing to write the demo company for config/mine.yaml" in err
+    assert not (project / "data" / "demo").exists()
+
+
+def test_demo_configuration_is_recognised(tmp_path):
+    from workbench.core.config import load_settings
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "workbench.yaml").write_text("{}\n", encoding="utf-8")
+    sources = {
+        "warehouse": "data/demo/warehouse.duckdb",
+        "tables": {"accounts": [{"name": "a", "query": "SELECT 1"}]},
+    }
+    (tmp_path / "config" / "sources.yaml").write_text(yaml.safe_dump(sources), encoding="utf-8")
+    assert cli._is_demo_configuration(load_settings(root=tmp_path))
+    sources["tables"] = {"feedback": [{"name": "r", "path": "exports/r.csv"}]}  # warehouse key unused
+    (tmp_path / "config" / "sources.yaml").write_text(yaml.safe_dump(sources), encoding="utf-8")
+    assert not cli._is_demo_configuration(load_settings(root=tmp_path))
