@@ -84,8 +84,10 @@ def themes_are_fresh(settings: Settings, quarter: Quarter) -> bool:
     The theme engine saves one model folder per fitted quarter and then writes its outputs; the
     outputs belong to ``quarter`` when its model folder is the most recently written one.
     """
+    from workbench.themes.engine import recover_publish
     from workbench.themes.model import models_root
 
+    recover_publish(settings)  # a killed themes run must not leave a new model beside old outputs
     outputs = sorted((settings.paths.processed / "themes").glob("*.parquet"))
     root = models_root(settings.paths.models)
     if not outputs or not root.is_dir():

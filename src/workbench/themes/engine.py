@@ -20,7 +20,10 @@ every tie-break are seeded or ordered, and the fit for Q reads only models of ea
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +36,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.frames import hidden_theme_ids, require_columns, visible_themes
 from workbench.core.quarters import Quarter, last_complete_quarter
 from workbench.core.schemas import ASSIGNMENT_COLUMNS, THEME_COLUMNS
-from workbench.core.store import MissingDataError, load_table, themes_path, write_atomic
+from workbench.core.store import MissingDataError, atomic, load_table, themes_path, write_atomic
 from workbench.themes import bertopic_model as tm
 from workbench.themes.cluster import KChoice, choose_n_clusters, nearest, similarity_floor, stratified_sample
 from workbench.themes.embeddings import (
@@ -47,7 +50,7 @@ from workbench.themes.embeddings import (
 )
 from workbench.themes.labels import phrase_labels, slugify
 from workbench.themes.matching import build_references, match_clusters
-from workbench.themes.model import ThemeModel, model_dir, prior_model
+from workbench.themes.model import ThemeModel, model_dir, models_root, prior_model
 from workbench.themes.registry import CANDIDATE_PREFIX, Registry, load_registry
 
 logger = logging.getLogger(__name__)
@@ -445,6 +448,69 @@ def _embedding_model_ref(settings: Settings) -> str:
     return spec.removeprefix(MODEL2VEC_PREFIX)
 
 
+SWAP_JOURNAL = ".themes-swap.json"
+
+
+def _swap_journal(settings: Settings) -> Path:
+    return settings.paths.processed / SWAP_JOURNAL
+
+
+def publish_run(
+    settings: Settings, staged_model: Path, model: Path, staged_outputs: Path, outputs: Path
+) -> None:
+    """Put a new model and its outputs live together, or (after a kill) neither.
+
+    Four renames cannot be one atomic step, so a journal written first names where the previous
+    model and outputs are set aside; it is removed once both new folders are in place (the commit
+    point). :func:`recover_publish`, run before any theme read or fit, rolls an interrupted swap
+    back, so a reader never sees a new model beside old outputs.
+    """
+    journal = _swap_journal(settings)
+    moves = [(staged_model, model), (staged_outputs, outputs)]
+    aside = [(live, live.with_name(f".{live.name}.old-{os.getpid()}")) for _, live in moves]
+    state = {"pairs": [[str(live), str(old)] for live, old in aside]}
+    atomic(journal, lambda tmp: tmp.write_text(json.dumps(state), encoding="utf-8"))
+    for (new, live), (_, old) in zip(moves, aside, strict=True):
+        if live.exists():
+            os.replace(live, old)
+        live.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(new, live)
+    journal.unlink()  # committed: both are live
+    for _, old in aside:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_publish(settings: Settings) -> bool:
+    """Roll back a model/outputs swap that a kill interrupted, and clear staged leftovers.
+
+    Returns:
+        Whether an interrupted swap was rolled back.
+    """
+    journal = _swap_journal(settings)
+    rolled = False
+    if journal.is_file():
+        try:
+            pairs = json.loads(journal.read_text(encoding="utf-8"))["pairs"]
+        except (OSError, ValueError, KeyError):
+            pairs = []
+        for live, old in (map(Path, p) for p in pairs):
+            if old.exists():  # the previous version was set aside: it goes back
+                if live.exists():
+                    shutil.rmtree(live, ignore_errors=True)
+                os.replace(old, live)
+            # nothing set aside yet: live is still the previous version
+        journal.unlink(missing_ok=True)
+        rolled = True
+        logger.warning("a killed themes run was rolled back: the previous model and outputs are live")
+    roots = [models_root(settings.paths.models), themes_path(settings, "assignments").parent.parent]
+    for root in roots:
+        if root.is_dir():
+            for leftover in [*root.glob(".*.staged-*"), *root.glob(".*.old-*")]:
+                if leftover.is_dir():
+                    shutil.rmtree(leftover, ignore_errors=True)
+    return rolled
+
+
 def run(settings: Settings, quarter: str | None = None) -> ThemeRunResult:
     """Fit or update the themes for a quarter and write every output (see the module docstring)."""
     from workbench.themes import metrics, text
@@ -458,6 +524,7 @@ def run(settings: Settings, quarter: str | None = None) -> ThemeRunResult:
         timings[name] = round(now - clock, 2)
         clock = now
 
+    recover_publish(settings)
     registry = load_registry(settings)
     feedback = load_table("feedback", settings)
     deals = _optional_table("deals", settings)
@@ -485,8 +552,10 @@ def run(settings: Settings, quarter: str | None = None) -> ThemeRunResult:
     )
     lap("fit")
     folder = model_dir(settings.paths.models, str(q))
-    fitted.model.save(folder, fitted.topic_model, embedding_model_ref=_embedding_model_ref(settings))
-    model = ThemeModel.load(folder)
+    staged_model = folder.with_name(f".{folder.name}.staged-{os.getpid()}")
+    # staged beside the live model: it goes live only together with its outputs (publish_run)
+    fitted.model.save(staged_model, fitted.topic_model, embedding_model_ref=_embedding_model_ref(settings))
+    model = ThemeModel.load(staged_model)
     lap("save")
 
     assigned = assign_documents(docs, model, embedder, settings.themes.chunk_size)
@@ -520,7 +589,12 @@ def run(settings: Settings, quarter: str | None = None) -> ThemeRunResult:
         "quotes": _quotes(docs, assignments, themes, window, embedder, settings),
     }
     lap("metrics+quotes")
-    paths = {name: write_atomic(frame, themes_path(settings, name)) for name, frame in outputs.items()}
+    live_outputs = themes_path(settings, "assignments").parent
+    staged_outputs = live_outputs.with_name(f".{live_outputs.name}.staged-{os.getpid()}")
+    for name, frame in outputs.items():
+        write_atomic(frame, staged_outputs / f"{name}.parquet")
+    publish_run(settings, staged_model, folder, staged_outputs, live_outputs)
+    paths = {name: themes_path(settings, name) for name in outputs}
     lap("write")
 
     current = assignments[(assignments["quarter"] == str(q)) & assignments["theme_id"].notna()]
