@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from workbench.core.store import atomic
+from workbench.core.store import atomic, replace_with
 from workbench.ingest.sources import SourceRead
 
 logger = logging.getLogger(__name__)
@@ -115,15 +115,13 @@ def swap_in(staged: Path, processed: Path, owned: Iterable[str]) -> None:
     """
     owned = set(owned)
     if not processed.exists():
-        os.replace(staged, processed)
+        replace_with(staged, processed)
         return
     write_json(staged / SWAP, {"owned": sorted(owned)})
     old = processed.with_name(f".processed-old-{staged.name.rsplit('-', 1)[-1]}")
-    os.replace(processed, old)
     try:
-        os.replace(staged, processed)
+        replace_with(staged, processed, old)
     except OSError:
-        os.replace(old, processed)
         (processed / SWAP).unlink(missing_ok=True)
         raise
     _merge_old(old, processed, owned)

@@ -34,6 +34,7 @@ from typing import Protocol
 import numpy as np
 
 from workbench.core.errors import EmbeddingError
+from workbench.core.store import atomic
 
 logger = logging.getLogger(__name__)
 
@@ -202,15 +203,7 @@ def distill_default(cache_dir: Path) -> Path:
     distill = _require("model2vec.distill").distill
     logger.info("distilling a model2vec static model from %s (once; kept in %s)", DEFAULT_NAME, target)
     model = distill(model_name=str(default_model_path()), pca_dims=DISTILL_PCA_DIMS, device="cpu")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    model.save_pretrained(str(tmp))
-    try:
-        os.replace(tmp, target)
-    except OSError:  # another process finished first: keep theirs
-        if not (target / "config.json").is_file():
-            raise
-    return target
+    return atomic(target, lambda tmp: model.save_pretrained(str(tmp)))
 
 
 def model_id(spec: str) -> str:
@@ -335,14 +328,11 @@ class EmbeddingCache:
 
 
 def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npy", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as handle:
             np.save(handle, array)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic(path, write)
 
 
 # --------------------------------------------------------------------------- embedder

@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from workbench.core.errors import ModelError
+from workbench.core.store import atomic
 from workbench.themes.cluster import UNASSIGNED, assign
 
 logger = logging.getLogger(__name__)
@@ -82,9 +80,9 @@ class ThemeModel:
                 (unit tests), the centroids are written in the same safetensors layout.
             embedding_model_ref: what BERTopic records as its embedding model (a local path).
         """
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        try:
+
+        def write(tmp: Path) -> None:
+            tmp.mkdir()
             if topic_model is not None:
                 topic_model.save(
                     tmp / BERTOPIC_DIR,
@@ -115,13 +113,8 @@ class ThemeModel:
             )
             memory = self.memory if self.memory is not None else np.zeros((0, self.centroids.shape[1]))
             np.save(tmp / MEMORY_FILE, np.asarray(memory, dtype=np.float32))
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(tmp, folder)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
-        return folder
+
+        return atomic(folder, write)  # the old model stays whole until the new one is complete
 
     @classmethod
     def load(cls, folder: Path) -> ThemeModel:
