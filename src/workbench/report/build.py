@@ -25,14 +25,15 @@ from pathlib import Path
 
 import nbformat
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from workbench.core.config import Settings
 from workbench.core.errors import ReportError, WorkbenchError
+from workbench.core.progress import progress
 from workbench.core.quarters import Quarter
 from workbench.report.chart_files import slug
 from workbench.report.context import ReportContext
 from workbench.report.data import coverage, headline_kpis, pull_manifest
+from workbench.report.explorer import write_explorer
 from workbench.report.html import PageLink, built_footer, nav
 from workbench.report.index import ReportEntry, index_page
 from workbench.report.manifest import build_manifest, git_state
@@ -203,6 +204,7 @@ def _render_into(
             if (settings.paths.notebooks / f"{n}.ipynb").is_file()
         }
         links = [PageLink("index.html", "Overview")] + [PageLink(f"{n}.html", meta[n][0]) for n in meta]
+        links.append(PageLink("explorer.html", "Explorer"))
         footer = built_footer(built_at, q)
         config_path = str(config_for_notebooks(settings))
         jobs = [
@@ -256,6 +258,7 @@ def _render_into(
             ),
             encoding="utf-8",
         )
+        write_explorer(settings, q, build_dir, nav(links, "explorer.html"), footer, segment)
         parameters = {
             "quarter": q,
             "segment": segment or None,
@@ -291,27 +294,10 @@ def _render_into(
             shutil.rmtree(build_dir, ignore_errors=True)
 
 
-def _log_console() -> Console:
-    """The console the CLI's rich log handler writes to, so progress and log lines interleave cleanly."""
-    from rich.logging import RichHandler
-
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, RichHandler):
-            return handler.console
-    return Console(stderr=True)
-
-
 def _run_with_progress(
     jobs: list[NotebookJob], max_parallel: int, console: Console | None
 ) -> list[NotebookRun]:
     """Run the notebooks with a progress bar; each finished notebook is also logged (by the runner)."""
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console or _log_console(), transient=True) as progress:
-        task = progress.add_task(f"running {len(jobs)} notebooks ({max_parallel} at a time)", total=len(jobs))
-        return run_all(jobs, max_parallel, on_done=lambda run: progress.advance(task))
+    what = f"running {len(jobs)} notebooks ({max_parallel} at a time)"
+    with progress(what, len(jobs), console, log=logger) as steps:
+        return run_all(jobs, max_parallel, on_done=lambda run: steps.advance())
