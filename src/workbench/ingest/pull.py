@@ -23,7 +23,6 @@ import contextlib
 import datetime as dt
 import logging
 import shutil
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ import polars as pl
 
 from workbench.core.config import FileSource, Settings, SourcesConfig
 from workbench.core.errors import WorkbenchError
+from workbench.core.progress import progress
 from workbench.core.quarters import Quarter, quarter_labels
 from workbench.core.schemas import TABLES
 from workbench.core.store import processed_path, write_atomic
@@ -261,32 +261,9 @@ def _read_all(
 
 @contextlib.contextmanager
 def _progress(total: int) -> Iterator[Callable[[str], None]]:
-    """A rich progress bar on stderr when it is a terminal; log lines otherwise."""
-    if not sys.stderr.isatty():
-        counter = iter(range(1, total + 1))
-
-        def log_step(label: str) -> None:
-            logger.info("%s (%d/%d)", label, next(counter), total)
-
-        yield log_step
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("pulling", total=total)
-        started = False
-
-        def bar_step(label: str) -> None:
-            nonlocal started
-            if started:
-                bar.advance(task)
-            started = True
-            bar.update(task, description=label)
-
-        yield bar_step
-        bar.update(task, completed=total)
+    """The one progress display (:func:`workbench.core.progress.progress`): ``step(label)`` starts a step."""
+    with progress("pulling", total, log=logger) as steps:
+        yield steps.start
 
 
 # --------------------------------------------------------------------------------------- processing
