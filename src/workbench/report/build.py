@@ -34,7 +34,6 @@ from workbench.report.chart_files import slug
 from workbench.report.context import ReportContext
 from workbench.report.data import coverage, headline_kpis, pull_manifest
 from workbench.report.explorer import write_explorer
-from workbench.report.explorer import write_explorer
 from workbench.report.html import PageLink, built_footer, nav
 from workbench.report.index import ReportEntry, index_page
 from workbench.report.manifest import build_manifest, git_state
@@ -206,7 +205,6 @@ def _render_into(
         }
         links = [PageLink("index.html", "Overview")] + [PageLink(f"{n}.html", meta[n][0]) for n in meta]
         links.append(PageLink("explorer.html", "Explorer"))
-        links.append(PageLink("explorer.html", "Explorer"))
         footer = built_footer(built_at, q)
         config_path = str(config_for_notebooks(settings))
         jobs = [
@@ -260,7 +258,6 @@ def _render_into(
             ),
             encoding="utf-8",
         )
-        write_explorer(settings, q, build_dir, nav(links, "explorer.html"), footer, segment)
         write_explorer(settings, q, build_dir, nav(links, "explorer.html"), footer, segment)
         parameters = {
             "quarter": q,
