@@ -43,6 +43,36 @@ def test_constraints_agree_with_direct_pins():
     assert not mismatched, f"pyproject pins differ from requirements/constraints.txt: {mismatched}"
 
 
-def test_torch_is_pinned_to_the_cpu_build_on_disk():
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert "torch==2.13.0" in project["dependencies"]
+def _locked() -> dict[str, str]:
+    locked = {}
+    for line in (REPO / "requirements" / "constraints.txt").read_text().splitlines():
+        if "==" in line:
+            name, version = line.split("==", 1)
+            locked[name.strip().lower().replace("_", "-")] = version.strip()
+    return locked
+
+
+def test_install_hints_in_the_code_name_the_pinned_versions():
+    """The fourth place versions live: the ``pip install '...'`` hint an EmbeddingError prints."""
+    from workbench.themes.embeddings import _PINS
+
+    declared = _pins(list(_PINS.values()))
+    locked = _locked()
+    assert declared, "no install hints found"
+    stale = {n: (v, locked.get(n)) for n, v in declared.items() if locked.get(n) != v}
+    assert not stale, f"install hints differ from requirements/constraints.txt: {stale}"
+
+
+def test_the_installed_torch_is_the_pinned_cpu_build():
+    """Catches a CUDA wheel (gigabytes, and not what environment.yml promises) or a drifted version."""
+    from importlib import metadata
+
+    import torch
+
+    pinned = _pins(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"])["torch"]
+    installed = metadata.version("torch")
+    base, _, local = installed.partition("+")
+    assert base == pinned, f"installed torch {installed}, pinned {pinned}"
+    assert torch.version.cuda is None and local in ("", "cpu"), (
+        f"installed torch {installed} is a CUDA build (torch.version.cuda={torch.version.cuda})"
+    )
