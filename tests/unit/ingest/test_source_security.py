@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import duckdb
 import pytest
 
 from workbench.core.config import FileSource, SourcesConfig, SqlSource
@@ -164,3 +165,16 @@ def test_a_secret_in_a_url_query_never_reaches_the_error(tmp_path, monkeypatch):
 def test_duckdb_config_cannot_be_reopened_by_the_query(project):
     with pytest.raises(SourceError):
         _read(SqlSource(name="q", query="SET enable_external_access = true"), project)
+
+
+def test_a_warehouse_outside_the_project_is_refused(project):
+    outside = project.parent / "elsewhere.duckdb"
+    duckdb.connect(str(outside)).close()
+    with pytest.raises(SourceError, match="warehouse .* is outside the project"):
+        _read(SqlSource(name="q", query="SELECT 1"), project, warehouse=str(outside))
+    assert _read(
+        SqlSource(name="q", query="SELECT 1 AS x"),
+        project,
+        warehouse=str(outside),
+        folders=[str(project.parent)],
+    ).frame["x"].to_list() == [1]

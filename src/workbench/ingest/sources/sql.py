@@ -184,6 +184,12 @@ def _query_duckdb(
         con = duckdb.connect(MEMORY)
     else:
         path = Path(warehouse) if Path(warehouse).is_absolute() else root / warehouse
+        allowed = [root.resolve(), *(f.resolve() for f in folders)]
+        if not any(path.resolve().is_relative_to(a) for a in allowed):
+            raise SourceError(
+                f"source {source.name!r}: the warehouse {warehouse} is outside the project; list its "
+                "folder under `data_folders:` in the sources config to allow it"
+            )
         if not path.is_file():
             raise SourceError(
                 f"source {source.name!r}: the DuckDB warehouse {warehouse} does not exist ({path}); "
