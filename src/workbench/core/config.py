@@ -119,8 +119,9 @@ class _Strict(BaseModel):
 class _Normalised(_Strict):
     """Options every source shares: how its rows become rows of the canonical table.
 
-    The pull applies them in this order: ``derive``, ``columns``, ``values``, ``constants``,
-    ``id_from``/``id_prefix``, then types (``date_format``/``dayfirst`` for dates).
+    The pull applies them in this order: ``where`` (file sources), ``derive``, ``text_from``,
+    ``timestamp_from``, ``columns``, ``values``, ``constants``, ``id_from``/``id_prefix``, then
+    types (``date_format``/``dayfirst`` for dates). docs/sources.md shows each with an example.
     """
 
     name: str
