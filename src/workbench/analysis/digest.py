@@ -507,51 +507,18 @@ def compute_drivers(
     deals: pd.DataFrame | None,
     period: Period | None = None,
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
-    """NPS, churn and deal drivers of a quarter (or of ``period`` for NPS and deals), from project frames.
-
-    The churn driver follows raisers of the four quarters before ``quarter`` into their next quarter
-    (churn must have been observed, so ``quarter`` itself is not an exposure quarter).
-    """
-    fy = settings.fiscal_year_start_month
-    alpha = settings.themes.alpha
-    labels = theme_labels(themes)
-    visible = set(labels["theme_id"])
-    pairs = drv.feedback_pairs(assignments, feedback, fy)
-    pairs = pairs[pairs["theme_id"].isin(visible)]
-    start, end = (
-        (period.start, period.end)
-        if period
-        else (Quarter.parse(quarter, fy).start, Quarter.parse(quarter, fy).end)
+    """:func:`workbench.analysis.drivers.compute` with the project's alpha and fiscal year."""
+    return drv.compute(
+        quarter,
+        assignments,
+        themes,
+        feedback,
+        accounts,
+        deals,
+        alpha=settings.themes.alpha,
+        fy_start_month=settings.fiscal_year_start_month,
+        period=(period.start, period.end) if period else None,
     )
-    fb_in = feedback[_in(feedback["created_at"], start, end)]
-    nps = None
-    if "score" in feedback.columns:
-        responses = fb_in[fb_in["score"].notna()].rename(columns={"feedback_id": "record_id"})
-        if len(responses):
-            in_period = pairs[pairs["record_id"].isin(fb_in["feedback_id"])]
-            nps = drv.nps_drivers(
-                responses[["record_id", "score", "account_id"]] if "account_id" in responses else responses,
-                in_period[["record_id", "theme_id"]],
-                labels,
-                account_pairs=in_period[["account_id", "theme_id"]].dropna(),
-                alpha=alpha,
-            )
-    churn = None
-    if accounts is not None and "churned_at" in accounts.columns:
-        q = Quarter.parse(quarter, fy)
-        exposure = [str(q.shift(-i)) for i in range(4, 0, -1)]
-        raised = pairs[pairs["quarter"].isin(exposure)][["account_id", "quarter", "theme_id"]].dropna()
-        if len(raised):
-            churn = drv.churn_drivers(accounts, raised, exposure, labels, alpha=alpha, fy_start_month=fy)
-    deal = None
-    if deals is not None and "notes" in deals.columns:
-        rows = assignments[(assignments["table"] == "deals") & assignments["theme_id"].isin(visible)]
-        closed = deals[_in(deals["closed_at"], start, end)]
-        if len(closed):
-            deal = drv.deal_drivers(
-                closed, rows[["record_id", "theme_id"]], labels, alpha=alpha, fy_start_month=fy
-            )
-    return nps, churn, deal
 
 
 def run(

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from workbench.analysis.joins import closed_quarter, require_columns
+from workbench.analysis.joins import closed_quarter, require_columns, theme_labels
 from workbench.analysis.stats import two_proportion_pvalue
 from workbench.core.formatting import money, pct
 from workbench.core.quarters import Quarter, quarter_labels
@@ -571,3 +571,65 @@ def strongest(
         if best is None or row["p_adjusted"] < best["row"]["p_adjusted"]:
             best = {"kind": kind, "row": row}
     return best
+
+
+def compute(
+    quarter: str,
+    assignments: pd.DataFrame,
+    themes: pd.DataFrame,
+    feedback: pd.DataFrame,
+    accounts: pd.DataFrame | None = None,
+    deals: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+    fy_start_month: int = 1,
+    period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    exposure_quarters: int = 4,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """The three driver tables of a quarter from the canonical tables and theme outputs.
+
+    NPS responses and closed deals are those of ``quarter`` (or of ``period``, a ``[start, end)``
+    date range, for weekly digests). The churn driver pools the ``exposure_quarters`` quarters
+    before ``quarter`` and follows each into its next quarter, so every outcome has been observed.
+    Hidden themes are not tested. A table is None when its inputs are absent.
+
+    Returns:
+        ``(nps, churn, deals)`` from :func:`nps_drivers`, :func:`churn_drivers`, :func:`deal_drivers`.
+    """
+    q = Quarter.parse(quarter, fy_start_month)
+    start, end = period if period else (q.start, q.end)
+    labels = theme_labels(themes)
+    visible = set(labels["theme_id"])
+    pairs = feedback_pairs(assignments, feedback, fy_start_month)
+    pairs = pairs[pairs["theme_id"].isin(visible)]
+    created = pd.to_datetime(feedback["created_at"])
+    fb_in = feedback[(created >= start) & (created < end)]
+    nps_table = None
+    if "score" in feedback.columns and fb_in["score"].notna().any():
+        responses = fb_in[fb_in["score"].notna()].rename(columns={"feedback_id": "record_id"})
+        cols = [c for c in ("record_id", "score", "account_id") if c in responses.columns]
+        in_period = pairs[pairs["record_id"].isin(fb_in["feedback_id"])]
+        nps_table = nps_drivers(
+            responses[cols],
+            in_period[["record_id", "theme_id"]],
+            labels,
+            account_pairs=in_period[["account_id", "theme_id"]].dropna(),
+            alpha=alpha,
+        )
+    churn_table = None
+    if accounts is not None and "churned_at" in accounts.columns:
+        exposure = [str(q.shift(-i)) for i in range(exposure_quarters, 0, -1)]
+        raised = pairs[pairs["quarter"].isin(exposure)][["account_id", "quarter", "theme_id"]].dropna()
+        if len(raised):
+            churn_table = churn_drivers(
+                accounts, raised, exposure, labels, alpha=alpha, fy_start_month=fy_start_month
+            )
+    deal_table = None
+    if deals is not None and "notes" in deals.columns and len(deals):
+        rows = assignments[(assignments["table"] == "deals") & assignments["theme_id"].isin(visible)]
+        closed_at = pd.to_datetime(deals["closed_at"])
+        closed = deals[(closed_at >= start) & (closed_at < end)]
+        if len(closed):
+            deal_table = deal_drivers(
+                closed, rows[["record_id", "theme_id"]], labels, alpha=alpha, fy_start_month=fy_start_month
+            )
+    return nps_table, churn_table, deal_table

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench.analysis.churn import churn_rates
+from workbench.analysis.drivers import strongest
 from workbench.analysis.joins import theme_labels
 from workbench.analysis.market import NO_COMPETITOR, win_rate_vs_competitor
 from workbench.analysis.outcomes import before_after_all
@@ -57,6 +58,7 @@ LINKS = {
     "win-rate": "20_sales_and_win_loss.html#win-rate",
     "churn": "40_product_outcomes.html#churn",
     "top-win": "40_product_outcomes.html#wins",
+    "driver": "10_customer_themes.html#drivers",
 }
 INSIGHT_COLUMNS = [
     "id",
@@ -480,6 +482,45 @@ def top_win_insight(wins: pd.DataFrame | None) -> Insight | None:
         True,
         LINKS["top-win"],
         str(top["evidence"]),
+    )
+
+
+# -------------------------------------------------------------------------------------- drivers
+
+
+def driver_insight(
+    nps: pd.DataFrame | None, churn: pd.DataFrame | None, deals: pd.DataFrame | None
+) -> Insight | None:
+    """The strongest significant driver of NPS, churn or lost deals (:mod:`workbench.analysis.drivers`).
+
+    A headline of its own beside the summary (not one of its 5-7 insights): impact, not mentions.
+    None when no theme is a significant adverse driver.
+    """
+    best = strongest(nps, churn, deals)
+    if best is None:
+        return None
+    row, kind = best["row"], best["kind"]
+    if kind == "nps":
+        headline = f"'{row['label']}' costs the most NPS: {abs(row['impact']):.1f} points"
+        value, value_label, unit = float(row["impact"]), f"{row['impact']:+.1f} pts", "NPS points"
+    elif kind == "churn":
+        headline = (
+            f"Accounts raising '{row['label']}' churn {row['relative_risk']:.1f}x as often the next quarter"
+        )
+        value, value_label, unit = (
+            float(row["relative_risk"]),
+            f"{row['relative_risk']:.1f}x",
+            "relative risk",
+        )
+    else:
+        lift = row["lift"]
+        headline = f"'{row['label']}' comes up " + (
+            f"{lift:.1f}x as often in lost as in won deals" if np.isfinite(lift) else "only in lost deals"
+        )
+        value = float(lift) if np.isfinite(lift) else None
+        value_label, unit = (f"{lift:.1f}x" if np.isfinite(lift) else "lost only"), "lift in lost deals"
+    return Insight(
+        "driver", headline, value, value_label, None, unit, True, LINKS["driver"], row["statement"]
     )
 
 

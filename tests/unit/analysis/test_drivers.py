@@ -154,3 +154,17 @@ def test_strongest_picks_smallest_adjusted_p():
     best = drivers.strongest(nps, None, None)
     assert best["kind"] == "nps" and best["row"]["theme_id"] == "billing"
     assert drivers.strongest(nps.assign(significant=False), None, None) is None
+
+
+def test_driver_insight_headlines_the_strongest_driver():
+    from workbench.analysis.insights import LINKS, driver_insight
+
+    responses, pairs = _responses()
+    nps = drivers.nps_drivers(
+        responses, pairs, labels=pd.DataFrame({"theme_id": ["billing"], "label": ["Billing"]})
+    )
+    found = driver_insight(nps, None, None)
+    assert found.id == "driver" and found.link == LINKS["driver"] and found.significant
+    assert found.headline == "'Billing' costs the most NPS: 30.0 points"
+    assert found.detail == nps.iloc[0]["statement"]
+    assert driver_insight(nps.assign(significant=False), None, None) is None
