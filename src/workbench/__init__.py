@@ -48,41 +48,25 @@ _LAZY: dict[str, tuple[str, str]] = {
     # charts
     "theme_color": ("workbench.viz.charts", "theme_color"),
     "theme_palette": ("workbench.viz.style", "theme_palette"),
-    "house_theme": ("workbench.viz.style", "register"),
+    "house_style": ("workbench.api", "house_style"),
+    "palette": ("workbench.api", "palette"),
     "offline_charts": ("workbench.api", "offline_charts"),
     "visualize": ("workbench.api", "visualize"),
+    # similar feedback (embeds only the query; item vectors come from the embedding cache)
+    "search": ("workbench.themes.search", "search"),
     # errors
     "WorkbenchError": ("workbench.core.errors", "WorkbenchError"),
 }
 
-#: Similar-feedback search (issue 11); exposed when ``workbench.themes.search`` provides it.
-_OPTIONAL: dict[str, tuple[str, str]] = {"search": ("workbench.themes.search", "search")}
-
-
-def _available(module: str) -> bool:
-    from importlib.util import find_spec
-
-    try:
-        return find_spec(module) is not None
-    except ImportError:
-        return False
-
-
-__all__ = sorted([*_LAZY, *(n for n, (m, _) in _OPTIONAL.items() if _available(m))])
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name) or _OPTIONAL.get(name)
+    target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'workbench' has no attribute {name!r}; see dir(workbench)")
     module, attr = target
-    try:
-        value = getattr(import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        if name in _OPTIONAL:
-            # TODO(issue 11): drop this branch once workbench.themes.search ships `search`.
-            raise AttributeError(f"workbench.{name} is not available in this version ({exc})") from None
-        raise
+    value = getattr(import_module(module), attr)
     globals()[name] = value
     return value
 

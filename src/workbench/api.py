@@ -203,6 +203,29 @@ def latest_quarter(settings: Settings | None = None) -> str:
 # ---------------------------------------------------------------------------------- charts
 
 
+def palette(settings: Settings | None = None) -> dict[str, str]:
+    """Theme id -> colour, exactly as the reports colour themes (registry order, then emerging themes).
+
+    Pass it to ``wb.theme_color(frame, wb.palette())`` so an ad-hoc chart matches the report pages.
+    """
+    from workbench.core.errors import WorkbenchError
+    from workbench.viz import style
+
+    settings = _settings(settings)
+    try:
+        extra = load_output("themes", settings)["theme_id"].dropna().astype(str).tolist()
+    except WorkbenchError:
+        extra = []
+    return style.theme_palette(style.registry_order(settings.resolve(settings.themes.registry)), extra)
+
+
+def house_style() -> str:
+    """Register and enable the reports' Altair theme (fonts, sizes, colour-blind-safe palette)."""
+    from workbench.viz.style import register
+
+    return register()
+
+
 def offline_charts() -> str:
     """Draw every Altair chart of this session without the internet (Lab and nbconvert HTML).
 
