@@ -40,14 +40,9 @@ def _bin_dir() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found and os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        with contextlib.suppress(subprocess.SubprocessError, OSError):
-            subprocess.run(
-                ["apt-get", "install", "-y", "-q", "postgresql"],
-                env=env,
-                check=True,
-                timeout=600,
-                capture_output=True,
-            )
+        with contextlib.suppress(subprocess.SubprocessError, OSError):  # as .ci/run does
+            for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "postgresql"]):
+                subprocess.run(command, env=env, check=True, timeout=600, capture_output=True)
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(found[-1]).parent if found else None
 
