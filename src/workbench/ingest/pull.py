@@ -340,6 +340,9 @@ def _process_table(
         frame = _rejects_frame(reads, rejected, q) if rejected.height else earlier.iloc[:0]
         if len(earlier):
             frame = pd.concat([earlier, frame], ignore_index=True) if len(frame) else earlier
+            # A row every quarter's pull rejects (no date) is one record, tagged with its latest pull.
+            same = [c for c in frame.columns if c != PULLED]
+            frame = frame.drop_duplicates(subset=same, keep="last").reset_index(drop=True)
         name = write_atomic(frame, staged / f"{table}.rejects.parquet").name
         rejects_path = settings.paths.processed / name
     if rejected.height:

@@ -118,6 +118,15 @@ def test_a_quarter_pull_keeps_the_rejects_of_other_quarters(tmp_path):
     assert sorted(_rejects(result)["body"]) == ["q2", "q3"]
 
 
+def test_a_row_every_quarter_rejects_is_kept_once(tmp_path):
+    settings = make_project(tmp_path, {"feedback": [reviews_source()]})
+    write(tmp_path, "reviews.csv", REVIEWS_HEADER + "1,,no date,3\n2,01-07-2026 10:00,ok,4\n")
+    pull(settings, quarter="2026Q2")
+    result = pull(settings, quarter="2026Q3")
+    rejects = _rejects(result)
+    assert rejects["body"].tolist() == ["no date"] and rejects["_pulled"].tolist() == ["2026Q3"]
+
+
 def test_xlsx_float_ids_are_not_collapsed(tmp_path):
     frame = pd.DataFrame(
         {
