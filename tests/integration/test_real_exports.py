@@ -147,6 +147,16 @@ def test_marketplace_every_row_accounted_for(marketplace, shared_data):
     assert set(rejects["_reason"]) == {"text is missing"}
 
 
+def test_marketplace_without_date_format_reads_the_same_dates(marketplace, tmp_path_factory, shared_data):
+    def drop_format(config):
+        del config["tables"]["feedback"][0]["date_format"]
+
+    settings, _ = _pull_example(tmp_path_factory, shared_data, "marketplace_reviews_tsv", drop_format)
+    inferred = pd.read_parquet(settings.paths.processed / "feedback.parquet").set_index("feedback_id")
+    shipped = pd.read_parquet(marketplace[0].paths.processed / "feedback.parquet").set_index("feedback_id")
+    pd.testing.assert_series_equal(inferred["created_at"], shipped["created_at"])
+
+
 def test_marketplace_dates_and_labels_match_the_raw_file(marketplace, shared_data):
     settings, _ = marketplace
     raw = _raw_rows(shared_data / "amazon_alexa" / "amazon_alexa.tsv", delimiter="\t")
