@@ -66,6 +66,30 @@ def with_labels(frame: pd.DataFrame, themes: pd.DataFrame | None) -> pd.DataFram
     return out
 
 
+#: How a theme's kind (from the registry) is marked next to its label: an executive must tell a
+#: value theme ("Saves time": praise) from a blocker before reading its bar as a problem.
+KIND_MARKS = {"blocker": "blocker", "goal": "goal", "value": "value"}
+
+
+def with_kinds(frame: pd.DataFrame, themes: pd.DataFrame | None) -> pd.DataFrame:
+    """``frame`` (with ``label``) plus ``kind`` and ``display``: the label and its kind, "Saves time · value".
+
+    Themes without a known kind (emerging candidates) keep their bare label. A copy is returned.
+    """
+    out = frame.drop(columns=["kind", "display"], errors="ignore")
+    if themes is not None and {"theme_id", "kind"} <= set(themes.columns):
+        kinds = themes[["theme_id", "kind"]].drop_duplicates("theme_id")
+        out = out.merge(kinds, on="theme_id", how="left", validate="m:1")
+    else:
+        out = out.assign(kind=None)
+    kind = [KIND_MARKS.get(k.lower()) if isinstance(k, str) else None for k in out["kind"]]
+    out["kind"] = kind
+    out["display"] = [
+        f"{label} · {k}" if k else str(label) for label, k in zip(out["label"], kind, strict=True)
+    ]
+    return out
+
+
 def theme_color(frame: pd.DataFrame, palette: Mapping[str, str], legend: bool = False) -> alt.Color:
     """Colour by theme label, with each label pinned to its theme id's palette colour."""
     pairs = frame[["theme_id", "label"]].drop_duplicates("label")
@@ -142,7 +166,7 @@ def theme_ranking(
         top: how many themes to show.
     """
     require(metrics, ["quarter", "theme_id", "volume", "arr_touched", "change_pct", "trend"], "theme_ranking")
-    rows = with_labels(_quarter_rows(metrics, quarter), themes)
+    rows = with_kinds(with_labels(_quarter_rows(metrics, quarter), themes), themes)
     themed = bool((rows["volume"] > 0).any())
     rows = rows[rows[by] > 0].sort_values([by, "theme_id"], ascending=[False, True]).head(top)
     if rows.empty:
@@ -166,16 +190,18 @@ def theme_ranking(
     subtitle = f"Top {len(rows)} themes by {what}, {quarter}"
     if len(rising) and rising.iloc[0]["theme_id"] != lead["theme_id"]:
         subtitle = f"{lead['label']} leads; " + subtitle[0].lower() + subtitle[1:]
+    if any(rows["kind"]):
+        subtitle += "; blocker = stops customers, goal = what they want done, value = praise"
     x_title = "ARR of accounts raising the theme" if by == "arr_touched" else "Feedback items"
     fmt = "$.2~s" if by == "arr_touched" else ",.0f"
     return (
         alt.Chart(records(rows))
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", sort=rows["label"].tolist(), title=None),
+            y=alt.Y("display:N", sort=rows["display"].tolist(), title=None),
             x=alt.X(f"{by}:Q", title=x_title, axis=alt.Axis(format=fmt)),
             color=theme_color(rows, palette),
-            tooltip=_METRIC_TOOLTIP,
+            tooltip=[*_METRIC_TOOLTIP[:1], alt.Tooltip("kind:N", title="Kind"), *_METRIC_TOOLTIP[1:]],
         )
         .properties(width=WIDTH, title=title(text, subtitle))
     )
@@ -193,7 +219,7 @@ def theme_changes(
     "not significant", so a reader never takes noise for a trend.
     """
     require(metrics, ["quarter", "theme_id", "volume", "prev_volume", "change_pct", "trend"], "theme_changes")
-    rows = with_labels(_quarter_rows(metrics, quarter), themes)
+    rows = with_kinds(with_labels(_quarter_rows(metrics, quarter), themes), themes)
     rows = rows[(rows[["volume", "prev_volume"]].max(axis=1) >= min_volume) & rows["change_pct"].notna()]
     if rows.empty:
         return empty_chart(f"No quarter-over-quarter comparison for {quarter}")
@@ -221,7 +247,7 @@ def theme_changes(
         alt.Chart(records(rows))
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", sort=rows["label"].tolist(), title=None),
+            y=alt.Y("display:N", sort=rows["display"].tolist(), title=None),
             x=alt.X("change_pct:Q", title="Change in items vs previous quarter (%)"),
             color=alt.Color(
                 "verdict:N",
