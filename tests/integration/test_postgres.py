@@ -77,6 +77,7 @@ def postgres():
         "--auth-host=scram-sha-256",
         "-E",
         "UTF8",
+        "--no-sync",  # a throw-away cluster: skip fsync, it only costs time
     )
     run(
         str(bin_dir / "pg_ctl"),
@@ -86,7 +87,7 @@ def postgres():
         "-l",
         str(folder / "log"),
         "-o",
-        f"-h 127.0.0.1 -p {port} -k {folder}",
+        f"-h 127.0.0.1 -p {port} -k {folder} -F",
         "start",
     )
     try:
