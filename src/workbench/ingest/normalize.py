@@ -608,7 +608,9 @@ def top_reasons(reasons: list[str], n: int = 3, where: list[str] | None = None) 
             place = where[i] if where else "-"
             examples.setdefault(kind, quoted[0] if quoted else (numbers[0] if numbers else place))
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-    return [(kind, count, examples[kind]) for kind, count in ranked]
+    # One line each on the console, whatever the value holds (newlines, terminal escapes).
+    shown = {k: re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", v)[:80] for k, v in examples.items()}
+    return [(re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", kind), count, shown[kind]) for kind, count in ranked]
 
 
 def mark_duplicates(frame: pl.DataFrame, table: str, taken: set[str] | None = None) -> pl.DataFrame:

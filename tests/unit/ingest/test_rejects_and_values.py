@@ -60,6 +60,12 @@ def test_top_reasons_groups_by_kind():
     assert top_reasons(reasons) == [("duplicate id ...", 3, "'7'"), ("x: not a number ...", 1, "'a'")]
 
 
+def test_reject_examples_stay_on_one_line_without_terminal_escapes():
+    reasons = ["x: not a number 'a\nb\x1b[31m'"]
+    ((kind, count, example),) = top_reasons(reasons)
+    assert count == 1 and "\n" not in example and "\x1b" not in example
+
+
 def test_rating_zero_is_rejected_and_null_words_are_missing(tmp_path):
     source = reviews_source(
         columns={
