@@ -52,6 +52,31 @@ ctx.save_table(insights.insights_frame(findings), "executive_insights")
 html.insight_list(findings) if findings else html.callout("No finding passed its tests this quarter.")
 
 # %% [markdown]
+# ## What moves the numbers
+# The theme most firmly tied to lower NPS, higher churn or lost deals (significant after correction).
+
+# %%
+if ctx.has_themes():
+    from workbench.analysis import drivers
+
+    strongest_driver = insights.driver_insight(
+        *drivers.compute(
+            ctx.q,
+            ctx.output("assignments"),
+            ctx.output("themes"),
+            ctx.table("feedback"),
+            *ctx.tables_or_none("accounts", "deals"),
+            alpha=ctx.settings.themes.alpha,
+            fy_start_month=ctx.fy,
+        )
+    )
+    display(
+        html.insight_list([strongest_driver])
+        if strongest_driver
+        else html.paragraph("No theme is a significant driver of NPS, churn or lost deals.", muted=True)
+    )
+
+# %% [markdown]
 # ## Where customers' attention goes
 # The themes raised by the accounts that hold the most revenue.
 

@@ -104,6 +104,126 @@ if themed:
     )
 
 # %% [markdown]
+# <h2 id="drivers">What moves NPS, churn and deals</h2>
+#
+# Impact, not mentions: for each theme, the NPS of the responses raising it against the rest (and
+# the points it costs or adds to the overall NPS), the next-quarter churn of the accounts that
+# raised it in the four quarters before, and how much more often it comes up in the notes of lost
+# than of won deals. Only differences that stay significant after a Benjamini-Hochberg correction
+# are stated, each with its denominators; they are associations, not proof of cause.
+
+# %%
+if themed:
+    from workbench.analysis import drivers
+
+    nps_drv, churn_drv, deal_drv = drivers.compute(
+        ctx.q,
+        ctx.output("assignments"),
+        themes,
+        ctx.table("feedback"),
+        *ctx.tables_or_none("accounts", "deals"),
+        alpha=ctx.settings.themes.alpha,
+        fy_start_month=ctx.fy,
+    )
+    found_any = False
+    for name, frame, cols, fmt in (
+        (
+            "nps_drivers",
+            nps_drv,
+            {
+                "label": "Theme",
+                "n_with": "Responses",
+                "nps_with": "NPS with",
+                "nps_without": "NPS rest",
+                "impact": "Points of NPS",
+                "p_adjusted": "p (BH)",
+            },
+            {"n_with": "", "nps_with": "nps", "nps_without": "nps", "impact": "", "p_adjusted": ""},
+        ),
+        (
+            "churn_drivers",
+            churn_drv,
+            {
+                "label": "Theme",
+                "n_with": "Account-quarters",
+                "rate_with": "Churn with",
+                "rate_without": "Churn rest",
+                "relative_risk": "Relative risk",
+                "arr_at_risk": "ARR at risk",
+            },
+            {"n_with": "", "rate_with": "%", "rate_without": "%", "relative_risk": "", "arr_at_risk": "$"},
+        ),
+        (
+            "deal_drivers",
+            deal_drv,
+            {
+                "label": "Theme",
+                "lost_with": "Lost deals",
+                "won_with": "Won deals",
+                "share_of_lost": "Of lost",
+                "share_of_won": "Of won",
+                "lift": "Lift",
+            },
+            {"lost_with": "", "won_with": "", "share_of_lost": "%", "share_of_won": "%", "lift": ""},
+        ),
+    ):
+        if frame is None:
+            continue
+        ctx.save_table(frame, name)
+        significant = frame[frame["significant"]]
+        found_any = found_any or not significant.empty
+        for statement in significant["statement"].head(3):
+            display(html.paragraph(statement))
+        display(html.table(significant, cols, fmt, max_rows=8, empty="No theme is a significant driver."))
+    if not found_any:
+        display(html.callout("No theme is a significant driver of NPS, churn or lost deals this quarter."))
+
+# %% [markdown]
+# ### Theme groups
+# Parent groups of themes from `config/themes.yaml` (proposed by `workbench themes review`). A group's
+# volume counts each item once and its change is tested like a theme's; its themes follow it.
+
+# %%
+if themed:
+    import pandas as pd
+
+    from workbench.themes import hierarchy
+    from workbench.themes.registry import load_registry
+
+    registry = load_registry(ctx.settings)
+    if registry.parents:
+        mapping = hierarchy.parent_map(registry, themes["theme_id"].tolist())
+        accounts_or_empty = ctx.table("accounts") if ctx.has("accounts") else pd.DataFrame({"account_id": []})
+        quarters = [ctx.prev, ctx.q] if ctx.compare_with else [ctx.q]
+        parent_metrics = metrics.theme_metrics(
+            hierarchy.rollup_assignments(ctx.output("assignments"), mapping),
+            ctx.table("feedback"),
+            accounts_or_empty,
+            quarters,
+            ctx.settings.themes,
+        )
+        names = pd.concat([hierarchy.parent_labels(registry, themes), themes[["theme_id", "label"]]])
+        groups = hierarchy.drilldown(
+            parent_metrics[parent_metrics["quarter"] == ctx.q],
+            theme_metrics[theme_metrics["quarter"] == ctx.q],
+            mapping,
+        ).merge(names.drop_duplicates("theme_id")[["theme_id", "label"]], on="theme_id", how="left")
+        groups["label"] = groups["label"].where(
+            groups["level"] == "parent", "  - " + groups["label"].astype(str)
+        )
+        ctx.save_table(groups, "theme_groups")
+        display(
+            html.table(
+                groups,
+                {"label": "Group / theme", "volume": "Items", "share": "Share", "trend": "Trend"},
+                {"volume": "", "share": "%"},
+                max_rows=60,
+            )
+        )
+    else:
+        display(html.paragraph("No theme groups yet: `workbench themes review` proposes them.", muted=True))
+
+# %% [markdown]
 # <h2 id="themes-by-segment">Where each theme is concentrated</h2>
 #
 # Lift above 1 means a segment (or channel) raises the theme more than its share of all feedback.

@@ -43,7 +43,7 @@ from workbench.analysis.stats import count_change_pvalue, two_proportion_pvalue
 from workbench.core.config import Settings
 from workbench.core.errors import DigestError
 from workbench.core.formatting import pct
-from workbench.core.quarters import Quarter
+from workbench.core.quarters import Quarter, last_complete_quarter
 from workbench.core.store import MissingDataError, atomic, load_output, load_table
 from workbench.themes.quotes import trim_quote
 from workbench.themes.text import redact_pii
@@ -532,7 +532,7 @@ def run(
     """Compute the digest of a project, write ``digest.md`` and ``digest.json``, update the state.
 
     Args:
-        quarter: the period is this quarter (default: the quarter of the latest feedback).
+        quarter: the period is this quarter (default: the last complete quarter in the data).
         since: the period is ``[since, day after the latest record)``; wins over ``quarter``.
         out_dir: where to write; default ``reports/<quarter>/`` (or ``reports/digest/`` for since).
         state_path: the state file; default ``<data>/digest_state.json``.
@@ -548,7 +548,7 @@ def run(
     if since:
         period = since_period(since, until, fy)
     else:
-        label = quarter or str(Quarter.of(feedback["created_at"].max(), fy))
+        label = quarter or str(last_complete_quarter(feedback["created_at"].max(), fy))
         period = quarter_period(label, fy)
     assignments = load_output("assignments", settings)
     themes = load_output("themes", settings)
