@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.analysis import churn, sales
+from workbench.analysis.stats import count_change_pvalue, two_proportion_pvalue
 from workbench.core.config import Settings
 from workbench.core.errors import NoDataError
 from workbench.core.quarters import Quarter, last_complete_quarter, quarter_labels
@@ -214,6 +215,7 @@ def headline_kpis(
     deals: pd.DataFrame | None,
     accounts: pd.DataFrame | None,
     quarter: Quarter,
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
     """The index page's headline KPIs for ``quarter`` with the previous quarter and the change.
 
@@ -229,19 +231,27 @@ def headline_kpis(
     comparison with nothing.
 
     Returns:
-        Columns ``kpi``, ``label``, ``value``, ``previous``, ``delta``, ``unit``, ``good_when``.
-        ``delta`` is a relative change for counts and money, a difference for rates and NPS.
+        Columns ``kpi``, ``label``, ``value``, ``previous``, ``delta``, ``unit``, ``good_when``,
+        ``p_value`` and ``significant``. ``delta`` is a relative change for counts and money, a
+        difference for rates and NPS. ``p_value`` tests the change (counts: exact count-change
+        test; win rate and logo churn: two-proportion test; NPS: z-test on the promoter/detractor
+        scores) and is NaN where no test applies (money totals); ``significant`` is
+        ``p_value < alpha``, so a card is coloured only for a change the findings would call real.
     """
     fy = quarter.fy_start_month
     prev = quarter.previous()
     rows: list[dict[str, Any]] = []
-    columns = ["kpi", "label", "value", "previous", "delta", "unit", "good_when"]
+    columns = ["kpi", "label", "value", "previous", "delta", "unit", "good_when", "p_value", "significant"]
 
-    def add(kpi: str, label: str, fn, unit: str, good_when: str, relative: bool, prev_ok: bool) -> None:
+    def add(
+        kpi: str, label: str, fn, unit: str, good_when: str, relative: bool, prev_ok: bool, test=None
+    ) -> None:
         now = fn(quarter)
         before = fn(prev) if prev_ok else float("nan")
         delta = _rel_delta(now, before) if relative else _rate_delta(now, before)
-        rows.append(dict(zip(columns, [kpi, label, now, before, delta, unit, good_when], strict=True)))
+        p = float(test()) if test is not None and prev_ok and np.isfinite(delta) else float("nan")
+        values = [kpi, label, now, before, delta, unit, good_when, p, bool(np.isfinite(p) and p < alpha)]
+        rows.append(dict(zip(columns, values, strict=True)))
 
     if feedback is not None:
         fb_q = quarter_labels(feedback["created_at"], fy) if len(feedback) else pd.Series(dtype="string")
@@ -250,7 +260,16 @@ def headline_kpis(
             return feedback[(fb_q == str(q)).to_numpy()] if len(feedback) else feedback
 
         fb_prev = len(fb_in(prev)) > 0
-        add("feedback_items", "Feedback items", lambda q: float(len(fb_in(q))), "", "", True, fb_prev)
+        add(
+            "feedback_items",
+            "Feedback items",
+            lambda q: float(len(fb_in(q))),
+            "",
+            "",
+            True,
+            fb_prev,
+            test=lambda: count_change_pvalue(len(fb_in(prev)), len(fb_in(quarter))),
+        )
         if "account_id" in feedback and feedback["account_id"].notna().any():
             add(
                 "accounts_heard",
@@ -260,6 +279,10 @@ def headline_kpis(
                 "up",
                 True,
                 fb_prev,
+                test=lambda: count_change_pvalue(
+                    fb_in(prev)["account_id"].dropna().nunique(),
+                    fb_in(quarter)["account_id"].dropna().nunique(),
+                ),
             )
 
         def nps(q: Quarter) -> float:
@@ -269,7 +292,19 @@ def headline_kpis(
             return float(((scores >= 9).mean() - (scores <= 6).mean()) * 100)
 
         if "score" in feedback and pd.to_numeric(feedback["score"], errors="coerce").notna().any():
-            add("nps", "NPS", nps, "nps", "up", False, fb_prev)
+            add(
+                "nps",
+                "NPS",
+                nps,
+                "nps",
+                "up",
+                False,
+                fb_prev,
+                test=lambda: _nps_pvalue(
+                    pd.to_numeric(fb_in(prev)["score"], errors="coerce").dropna(),
+                    pd.to_numeric(fb_in(quarter)["score"], errors="coerce").dropna(),
+                ),
+            )
 
     # Win rate, bookings and churn come from the analyses themselves, so the index page and the
     # executive summary can never disagree on a definition.
@@ -283,16 +318,58 @@ def headline_kpis(
             quarter_labels(deals["created_at"], fy) if "created_at" in deals else pd.Series(dtype="string")
         )
         deals_prev = str(prev) in wins.index or bool((deal_q == str(prev)).any())
-        add("win_rate", "Win rate", _pick(wins, "win_rate"), "%", "up", False, deals_prev)
+        add(
+            "win_rate",
+            "Win rate",
+            _pick(wins, "win_rate"),
+            "%",
+            "up",
+            False,
+            deals_prev,
+            test=lambda: two_proportion_pvalue(
+                _pick(wins, "won", 0.0)(quarter),
+                _pick(wins, "closed", 0.0)(quarter),
+                _pick(wins, "won", 0.0)(prev),
+                _pick(wins, "closed", 0.0)(prev),
+            ),
+        )
         # no deal closed in a quarter that has deals: nothing booked
         add("bookings", "New bookings", _pick(wins, "won_value", 0.0), "$", "up", True, deals_prev)
     if accounts is not None and len(accounts) and "churned_at" in accounts.columns:
         churn_all = churn.churn_rates(
             accounts, quarters=[str(prev), str(quarter)], by=None, fy_start_month=fy
         ).set_index("quarter")
-        add("logo_churn", "Logo churn", _pick(churn_all, "logo_churn"), "%", "down", False, True)
+        add(
+            "logo_churn",
+            "Logo churn",
+            _pick(churn_all, "logo_churn"),
+            "%",
+            "down",
+            False,
+            True,
+            test=lambda: two_proportion_pvalue(
+                _pick(churn_all, "churned", 0.0)(quarter),
+                _pick(churn_all, "active_start", 0.0)(quarter),
+                _pick(churn_all, "churned", 0.0)(prev),
+                _pick(churn_all, "active_start", 0.0)(prev),
+            ),
+        )
         add("arr_churned", "ARR churned", _pick(churn_all, "arr_churned"), "$", "down", True, True)
     return pd.DataFrame(rows, columns=columns)
+
+
+def _nps_pvalue(before: pd.Series, after: pd.Series) -> float:
+    """Two-sided z-test p-value that NPS changed (each answer scores +1, 0 or -1; NaN when untestable)."""
+    if len(before) < 2 or len(after) < 2:
+        return float("nan")
+    a = (after >= 9).astype(float) - (after <= 6).astype(float)
+    b = (before >= 9).astype(float) - (before <= 6).astype(float)
+    se = float(np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)))
+    if se == 0:
+        return 1.0 if a.mean() == b.mean() else 0.0
+    from scipy import stats
+
+    return float(2 * stats.norm.sf(abs((a.mean() - b.mean()) / se)))
 
 
 def _pick(frame: pd.DataFrame, column: str, fill: float = float("nan")):

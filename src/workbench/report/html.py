@@ -178,23 +178,33 @@ def delta_text(delta: Any, unit: str = "") -> str:
 def kpi_cards(kpis: pd.DataFrame) -> Fragment:
     """Headline KPI cards.
 
+    Colour follows the statistics, not the sign: a change is green or rose only when the KPI frame
+    says it is ``significant``; otherwise the card stays neutral and says "not significant", so a
+    card never contradicts a finding that calls the same change noise.
+
     Args:
         kpis: columns ``label``, ``value``, ``delta`` (fraction, or points for rates), ``unit``
-            ('%', '$', 'nps' or ''), ``good_when`` ('up', 'down' or '' when neither is better).
+            ('%', '$', 'nps' or ''), ``good_when`` ('up', 'down' or '' when neither is better) and
+            ``significant`` (bool; without it every card is neutral) with its ``p_value``.
     """
     cards = []
     for row in kpis.itertuples(index=False):
         delta = getattr(row, "delta", None)
         unit = getattr(row, "unit", "") or ""
         good_when = getattr(row, "good_when", "") or ""
+        significant = getattr(row, "significant", False) is True or getattr(row, "significant", False) == 1
+        p_value = getattr(row, "p_value", float("nan"))
         cls = "wb-flat"
         known = delta is not None and not (isinstance(delta, float) and math.isnan(delta))
-        if known and float(delta) != 0 and good_when:
+        text = delta_text(delta, unit)
+        if known and float(delta) != 0 and good_when and significant:
             cls = "wb-good" if (float(delta) > 0) == (good_when == "up") else "wb-bad"
+        elif known and float(delta) != 0 and p_value is not None and not math.isnan(float(p_value)):
+            text += ", not significant"
         cards.append(
             f'<div class="wb-kpi"><div class="wb-kpi-label">{esc(row.label)}</div>'
             f'<div class="wb-kpi-value">{esc(format_value(row.value, unit))}</div>'
-            f'<div class="wb-delta {cls}">{esc(delta_text(delta, unit))}</div></div>'
+            f'<div class="wb-delta {cls}">{esc(text)}</div></div>'
         )
     return Fragment(f'<div class="wb-kpis">{"".join(cards)}</div>')
 

@@ -71,11 +71,32 @@ def test_kpi_cards_colour_the_delta_by_direction():
             "delta": [-0.04, -0.01, 0.2],
             "unit": ["%", "%", ""],
             "good_when": ["up", "down", ""],
+            "p_value": [0.001, 0.01, 0.0001],
+            "significant": [True, True, True],
         }
     )
     html = rh.kpi_cards(kpis)
     assert html.count("wb-bad") == 1 and html.count("wb-good") == 1 and html.count("wb-flat") == 1
     assert "31%" in html and "-4.0 pts QoQ" in html and "+20% QoQ" in html and "1,200" in html
+
+
+def test_kpi_cards_stay_neutral_unless_the_change_is_significant():
+    kpis = pd.DataFrame(
+        {
+            "label": ["Win rate", "Logo churn", "New bookings"],
+            "value": [0.10, 0.08, 1e6],
+            "delta": [-0.12, 0.02, -0.3],
+            "unit": ["%", "%", "$"],
+            "good_when": ["up", "down", "up"],
+            "p_value": [0.2, 0.4, float("nan")],
+            "significant": [False, False, False],
+        }
+    )
+    html = rh.kpi_cards(kpis)
+    assert "wb-bad" not in html and "wb-good" not in html and html.count("wb-flat") == 3
+    assert html.count("not significant") == 2  # the untested money total claims nothing
+    no_test = rh.kpi_cards(kpis.drop(columns=["p_value", "significant"]))
+    assert "wb-bad" not in no_test and "wb-good" not in no_test
 
 
 @dataclass
