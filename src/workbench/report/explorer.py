@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.config import Settings
+from workbench.core.frames import visible_themes
 from workbench.core.quarters import Quarter
 from workbench.core.store import MissingDataError, load_output, load_table
 from workbench.report.html import asset, esc, json_for_script, page
@@ -84,9 +85,7 @@ def explorer_items(
         rows = rows.merge(a, on="feedback_id", how="left", validate="1:1")
     labels = {}
     if themes is not None and len(themes):
-        visible = themes
-        if "status" in themes.columns:
-            visible = themes[themes["status"].astype("string").str.strip().str.lower().fillna("") != "hidden"]
+        visible = visible_themes(themes)  # the one hidden-theme filter
         labels = dict(zip(visible["theme_id"], visible["label"], strict=False))
     theme_ids = rows["theme_id"] if "theme_id" in rows.columns else pd.Series(None, index=rows.index)
     rows["t"] = [labels.get(t, UNASSIGNED) if isinstance(t, str) else UNASSIGNED for t in theme_ids]

@@ -62,3 +62,21 @@ def test_labels_metrics_and_headlines_leave_out_the_same_themes():
     splits = splits.assign(share_of_theme=share, share_of_group=total, concentration=share / total)
     found = segment_theme_insight(splits, THEMES, "2026Q3", min_volume=30)
     assert found is not None and "Billing" in found.headline and "Noise" not in found.headline
+
+
+def test_no_module_compares_a_status_with_hidden_by_itself():
+    """A seventh copy of the filter would drift again (case, blanks, a missing status): use core.frames."""
+    import ast
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[3] / "src" / "workbench"
+    found = []
+    for path in src.rglob("*.py"):
+        if path.name == "frames.py" and path.parent.name == "core":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare) and any(
+                isinstance(c, ast.Constant) and c.value == "hidden" for c in [node.left, *node.comparators]
+            ):
+                found.append(f"{path.relative_to(src)}:{node.lineno}")
+    assert not found, f"use workbench.core.frames.hidden_theme_ids / visible_themes: {found}"
