@@ -50,6 +50,14 @@ class SearchError(WorkbenchError):
     """A search that cannot run: an empty query, or no themed feedback to search."""
 
 
+class SentimentHeadError(WorkbenchError):
+    """The shipped sentiment head is missing or unreadable (a broken install)."""
+
+
+class RayEngineError(WorkbenchError):
+    """Ray is missing, or the cluster cannot be reached."""
+
+
 # --------------------------------------------------------------------------- analysis
 class AnalysisInputError(WorkbenchError, ValueError):
     """An analysis was asked for something its inputs cannot answer (a bad option, a missing table)."""
@@ -84,4 +92,7 @@ class DemoError(WorkbenchError, ValueError):
 
 # ------------------------------------------------------------------------- analyst API
 class UnknownNameError(WorkbenchError, ValueError):
-    """A table, output, segment, theme or quarter name that matches nothing; the message lists the valid ones."""
+    """A table, output, segment, theme or quarter name that matches nothing.
+
+    The message lists the valid names, so a typo is fixed from the error alone.
+    """
