@@ -80,7 +80,8 @@ def demo_report(themed_settings, tmp_path_factory):
 
     It is built in a copy of the project so that other tests keep the untouched data: the copy gets
     a hostile evidence quote for every theme and a hostile suffix on one theme label, and the build
-    runs with a secret and a credentialed database URL in the environment.
+    runs with a secret and a credentialed database URL in the environment, both also pasted into a
+    second theme's label so that the pages would carry them if the scrubber did not.
     """
     import pandas as pd
 
@@ -98,6 +99,10 @@ def demo_report(themed_settings, tmp_path_factory):
     pd.concat([planted, quotes], ignore_index=True).to_parquet(themes_path(settings, "quotes"), index=False)
     theme_table = pd.read_parquet(themes_path(settings, "themes"))
     theme_table.loc[theme_table.index[0], "label"] = f"{theme_table['label'].iloc[0]} {HOSTILE_TEXT}"
+    # The environment's secrets also reach the data (an analyst pasted them into a label), so the
+    # report's pages really carry them and only the build's scrubber keeps them out of the files.
+    leaky = f"{theme_table['label'].iloc[1]} (ask {REPORT_SECRET} at {REPORT_DB_URL})"
+    theme_table.loc[theme_table.index[1], "label"] = leaky
     theme_table.to_parquet(themes_path(settings, "themes"), index=False)
     saved = {k: os.environ.get(k) for k in ("WORKBENCH_TEST_SECRET", "WORKBENCH_TEST_DB_URL")}
     os.environ.update(WORKBENCH_TEST_SECRET=REPORT_SECRET, WORKBENCH_TEST_DB_URL=REPORT_DB_URL)
