@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from importlib import resources
 from typing import Any
 
@@ -105,4 +106,36 @@ def notebook_to_html(nb: nbformat.NotebookNode, title: str, nav_html: str = "", 
         "bundle": vega_bundle(),
     }
     body, _ = make_exporter().from_notebook_node(copy.deepcopy(nb), resources={"wb": wb})
-    return body
+    return with_toc(body)
+
+
+#: A page with this many sections gets a table of contents: with a chart or table per section,
+#: three sections are already more than two laptop screens (tests/browser/test_layout.py checks it).
+TOC_MIN_SECTIONS = 3
+_MAIN = re.compile(r'<main class="wb-report">(.*?)</main>', re.S)
+_H2 = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def with_toc(page: str) -> str:
+    """``page`` with an "On this page" list of its sections before the first one (long pages only).
+
+    Sections are the ``<h2 id=...>`` headings inside ``<main>`` (markdown headings and the
+    workbench's own); their text is already escaped, so it is reused as is, minus the ``¶`` anchor.
+    """
+    main = _MAIN.search(page)
+    if not main:
+        return page
+    sections = [
+        (ident, _TAG.sub("", inner).replace("\u00b6", "").strip())
+        for ident, inner in _H2.findall(main.group(1))
+    ]
+    sections = [(ident, text) for ident, text in sections if text]
+    if len(sections) < TOC_MIN_SECTIONS:
+        return page
+    items = "".join(f'<li><a href="#{ident}">{text}</a></li>' for ident, text in sections)
+    toc = f'<nav class="wb-toc" aria-label="On this page"><strong>On this page</strong><ol>{items}</ol></nav>'
+    first = main.start(1) + _H2.search(main.group(1)).start()
+    cell = page.rfind('<div class="jp-Cell ', main.start(1), first)
+    at = cell if cell != -1 else first
+    return page[:at] + toc + page[at:]
