@@ -60,13 +60,21 @@ def clone(dest: Path) -> str:
     ).stdout.strip()
 
 
-def timed(step: str, root: Path) -> tuple[float, int, str]:
-    """Run one step in ``root``; returns (seconds, exit code, its whole output)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "WORKBENCH_HOME")}
+def timed(step: str, root: Path, reuse_venv: bool = False) -> tuple[float, int, str]:
+    """Run one step in ``root``; returns (seconds, exit code, its whole output).
+
+    With a linked ``.venv``, ``make -o .venv/.installed`` keeps make from reinstalling into it (an
+    editable install from the clone would repoint the shared venv at the clone's sources).
+    """
+    unset = ("VIRTUAL_ENV", "WORKBENCH_HOME", "WORKBENCH_CACHE_DIR")  # the clone's own .cache: cold
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     if step == "ci":
         env["CI"] = "true"
+    command = COMMANDS[step]
+    if reuse_venv and command[0] == "make":
+        command = ["make", "-o", ".venv/.installed", *command[1:]]
     start = time.perf_counter()
-    done = subprocess.run(COMMANDS[step], cwd=root, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     return seconds, done.returncode, done.stdout + done.stderr
 
@@ -93,7 +101,7 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown step(s) {unknown}; choose from {STEPS}")
     if args.reuse_venv:
-        steps = [s for s in steps if s != "setup"]
+        steps = [s for s in steps if s not in ("setup", "ci")]  # ci would reinstall into the shared venv
 
     tmp = Path(tempfile.mkdtemp(prefix="wb-fresh-clone-"))
     root = tmp / "clone"
@@ -104,7 +112,7 @@ def main() -> None:
         if args.reuse_venv:
             (root / ".venv").symlink_to(REPO / ".venv")
         for step in steps:
-            seconds, code, output = timed(step, root)
+            seconds, code, output = timed(step, root, args.reuse_venv)
             last = ([line for line in output.splitlines() if line.strip()] or [""])[-1]
             status = "ok" if code == 0 else f"FAILED (exit {code}): {last[:120]}"
             start = STARTS[step]
