@@ -1,7 +1,8 @@
 """The publish rules with tiny single-purpose notebooks (real kernels, no data, a few seconds each).
 
-A failing notebook never erases the last good report, lands in ``reports/_failed/<quarter>/`` and makes the build
-fail naming the notebook and the cell; the other notebooks still run; secrets never reach a file.
+A failing notebook never erases the last good report, lands in ``reports/_failed/<quarter>/`` and
+makes the build fail naming the notebook and the cell; the other notebooks still run; secrets never
+reach a file.
 """
 
 from __future__ import annotations

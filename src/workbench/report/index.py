@@ -48,7 +48,11 @@ def index_page(
     parts = [
         f"<h1>{esc(title)} · {esc(quarter)}</h1>",
         f'<p class="wb-subtitle">{esc(company)} · '
-        + (f"changes are against {esc(previous)}" if previous else "no earlier quarter with data to compare with")
+        + (
+            f"changes are against {esc(previous)}"
+            if previous
+            else "no earlier quarter with data to compare with"
+        )
         + "</p>",
     ]
     if kpis is not None and len(kpis):
