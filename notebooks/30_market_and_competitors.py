@@ -62,7 +62,12 @@ if deals is not None:
     rates = market.win_rate_vs_competitor(deals, rivals, quarters=window, fy_start_month=ctx.fy)
     ctx.save_table(rates, "win_rate_by_competitor")
     display(
-        ctx.show(charts_market.competitor_win_rates(rates, market.NO_COMPETITOR), "win_rate_by_competitor")
+        ctx.show(
+            charts_market.competitor_win_rates(
+                rates, market.NO_COMPETITOR, window=f"{window[0]}-{window[-1]}"
+            ),
+            "win_rate_by_competitor",
+        )
     )
 else:
     display(ctx.absent("deals", section="Win rate against each competitor"))

@@ -297,7 +297,7 @@ def competitive_threat_insight(
     if threat:
         headline = (
             f"{comp} is the main competitive threat: {int(top['lost'])} deals "
-            f"({money(top['lost_value'])}) lost to them in {q}, win rate {pct(top['win_rate'])} "
+            f"({money(top['lost_value'])}) lost to them in {q}, win rate in {q} {pct(top['win_rate'])} "
             f"vs {pct(rest_rate)} on other deals"
         )
     else:

@@ -57,16 +57,24 @@ def share_of_voice_chart(sov: pd.DataFrame, quarter: str) -> alt.Chart:
     )
 
 
-def competitor_win_rates(rates: pd.DataFrame, no_competitor: str = NO_COMPETITOR) -> alt.Chart:
+def competitor_win_rates(
+    rates: pd.DataFrame, no_competitor: str = NO_COMPETITOR, window: str | None = None
+) -> alt.Chart:
     """Win rate against each competitor with its CI.
 
-    Input: :func:`workbench.analysis.market.win_rate_vs_competitor`.
+    Args:
+        rates: :func:`workbench.analysis.market.win_rate_vs_competitor`.
+        no_competitor: the label of deals naming no competitor.
+        window: the quarters the rates cover, e.g. ``"2025Q4-2026Q3"``; stated in the title, because
+            the executive headline quotes the report quarter alone and one fact must not read as
+            two numbers.
     """
     require(
         rates,
         ["competitor", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "significant_vs_rest"],
         "competitor_win_rates",
     )
+    span = f" in {window}" if window else ""
     rows = rates[rates["closed"] > 0].sort_values("win_rate")
     if rows.empty:
         return empty_chart("No closed deals naming a competitor")
@@ -78,16 +86,17 @@ def competitor_win_rates(rates: pd.DataFrame, no_competitor: str = NO_COMPETITOR
         rest_won, rest_closed = rows["won"].sum() - worst["won"], rows["closed"].sum() - worst["closed"]
         rest = pct(rest_won / rest_closed) if rest_closed else "n/a"
         text = (
-            f"We win {pct(worst['win_rate'])} against {worst['competitor']} vs {rest} elsewhere (significant)"
+            f"We win {pct(worst['win_rate'])} against {worst['competitor']} vs {rest} elsewhere{span} "
+            "(significant)"
         )
     elif len(named):
         worst = named.iloc[0]
         text = (
-            f"Lowest win rate against {worst['competitor']} ({pct(worst['win_rate'])}), "
+            f"Lowest win rate against {worst['competitor']} ({pct(worst['win_rate'])}{span}), "
             "not significantly below the rest"
         )
     else:
-        text = f"Win rate {pct(base_rate)}; no deal named a competitor"
+        text = f"Win rate {pct(base_rate)}{span}; no deal named a competitor"
     rows = rows.assign(
         verdict=rows["significant_vs_rest"]
         .astype(bool)
@@ -124,7 +133,8 @@ def competitor_win_rates(rates: pd.DataFrame, no_competitor: str = NO_COMPETITOR
         tooltip=tooltip,
     )
     return (bars + dots).properties(
-        width=WIDTH, title=title(text, "Closed deals by competitor named on the deal")
+        width=WIDTH,
+        title=title(text, f"Deals closed{span or ' in the window'}, by competitor named on the deal"),
     )
 
 
