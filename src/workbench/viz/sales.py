@@ -175,10 +175,10 @@ def lost_themes_chart(lost: pd.DataFrame, palette: Mapping[str, str], top: int =
     if rows.empty:
         return empty_chart("No themed lost-deal notes")
     lead = rows.iloc[0]
-    text = (
-        f"{lead['label']} comes up in {pct(lead['share_of_lost'])} of lost deals "
-        f"(loss rate {pct(lead['loss_rate'])} where it appears)"
-    )
+    # No "loss rate where it appears": without the won deals' notes as a comparison it says nothing
+    # (a theme found only in lost notes has a 100% loss rate by construction). Whether a theme is
+    # significantly more common in lost than in won deals is the deal driver (analysis.drivers).
+    text = f"{lead['label']} comes up in {pct(lead['share_of_lost'])} of lost deals' notes"
     return (
         alt.Chart(records(rows))
         .mark_bar()
@@ -194,7 +194,13 @@ def lost_themes_chart(lost: pd.DataFrame, palette: Mapping[str, str], top: int =
                 alt.Tooltip("loss_rate:Q", title="Loss rate with theme", format=".0%"),
             ],
         )
-        .properties(width=WIDTH, title=title(text, "What the notes of lost deals talk about"))
+        .properties(
+            width=WIDTH,
+            title=title(
+                text,
+                "What the notes of lost deals talk about (lost vs won: 10_customer_themes.html#drivers)",
+            ),
+        )
     )
 
 
