@@ -242,16 +242,31 @@ def digest(
 
 
 @app.command()
-def schema() -> None:
-    """Print the canonical tables and their columns (the data dictionary)."""
-    from workbench.core.schemas import describe
+def schema(
+    name: Annotated[str | None, typer.Argument(help="one table or theme output (default: all)")] = None,
+) -> None:
+    """Print the canonical tables and the theme outputs with their columns (the data dictionary)."""
+    from workbench.core.names import match_name
+    from workbench.core.schemas import OUTPUTS, TABLES, describe, describe_outputs
 
+    if name is not None:
+        name = match_name(name, [*TABLES, *OUTPUTS], "table or output")
     frame = describe()
     for table, rows in frame.groupby("table", sort=False):
+        if name not in (None, table):
+            continue
         typer.echo(f"\n{table}")
         for row in rows.itertuples():
             flag = "required" if row.required else "optional"
             typer.echo(f"  {row.column:<14} {row.type:<9} {flag:<9} {row.description}")
+    if name is None:
+        typer.echo("\nTheme outputs (data/processed/themes/<name>.parquet, written by `workbench themes`):")
+    for output, rows in describe_outputs().groupby("output", sort=False):
+        if name not in (None, output):
+            continue
+        typer.echo(f"\n{output}")
+        for row in rows.itertuples():
+            typer.echo(f"  {row.column:<16} {row.description}")
 
 
 def _exit_code(value: object) -> int:

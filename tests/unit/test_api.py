@@ -204,3 +204,15 @@ def test_output_as_of_keeps_quarters_up_to_the_report_quarter():
     assert output_as_of(quotes, Q1)["quote"].tolist() == ["old", "now"]
     themes = pd.DataFrame({"theme_id": ["t"]})
     assert output_as_of(themes, Q1).equals(themes)
+
+
+def test_workbench_schema_prints_the_theme_outputs():
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    out = CliRunner().invoke(app, ["schema"]).output
+    for name in ("feedback", "assignments", "themes", "metrics", "quotes", "arr_touched"):
+        assert f"\n{name}" in out or name in out
+    one = CliRunner().invoke(app, ["schema", "Metrics"])
+    assert one.exit_code == 0 and "p_adjusted" in one.output and "feedback_id" not in one.output
