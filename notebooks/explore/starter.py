@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Starter exploration
 # A scratchpad for analysts; `make quarterly` does not run it. Everything the reports use is one
-# import away. Ideas that prove useful become functions in `src/workbench/` (with a test) and a
+# import away (`import workbench as wb`; docs/analyst.md has an example per common question). Ideas that prove useful become functions in `src/workbench/` (with a test) and a
 # call in a report notebook: notebooks hold no logic that a report depends on.
 
 # %% tags=["parameters"]
@@ -24,9 +24,11 @@ output_dir: str = ""  # where ctx.show() writes charts; blank means reports/scra
 segment: str = ""  # only this customer segment (SMB, Mid-Market, Enterprise); blank means every account
 
 # %%
+import workbench as wb
 from workbench.report.context import open_report
 from workbench.viz import charts
 
+wb.offline_charts()  # Altair charts draw without the internet, here and in nbconvert HTML
 ctx = open_report(config=config, quarter=quarter, output_dir=output_dir, segment=segment)
 feedback = ctx.table("feedback")
 assignments, themes, theme_metrics = ctx.output("assignments"), ctx.output("themes"), ctx.output("metrics")
