@@ -40,4 +40,4 @@ def test_models_load_and_embed_offline(spec, no_network, tmp_path):
     assert vectors.shape[0] == 3 and np.isfinite(vectors).all()
     sims = vectors @ vectors.T
     assert sims[0, 1] < 0.9  # different meanings stay apart
-    assert backend.model_id == model_id(spec)
+    assert backend.model_id == model_id(spec, "auto")

