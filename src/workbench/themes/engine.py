@@ -558,7 +558,12 @@ def run(settings: Settings, quarter: str | None = None) -> ThemeRunResult:
     model = ThemeModel.load(staged_model)
     lap("save")
 
-    assigned = assign_documents(docs, model, embedder, settings.themes.chunk_size)
+    if settings.themes.engine == "ray":  # the same pass on a Ray cluster: themes/ray_engine.py
+        from workbench.themes import ray_engine
+
+        assigned = ray_engine.assign_documents(docs, model, embedder, settings)
+    else:
+        assigned = assign_documents(docs, model, embedder, settings.themes.chunk_size)
     lap("assign")
     texts = docs["text"].tolist()
     assignments = pd.DataFrame(
