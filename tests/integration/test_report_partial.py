@@ -50,7 +50,7 @@ def page_text(path: Path) -> str:
 
 def published(settings, quarter: str) -> Path:
     folder = settings.paths.reports / quarter
-    assert {p.stem for p in folder.glob("*.html")} == {*PAGES, "index"}
+    assert {*PAGES, "index"} <= {p.stem for p in folder.glob("*.html")}
     return folder
 
 
@@ -74,7 +74,7 @@ def test_feedback_only_example_publishes_every_page_and_claims_nothing_unsupport
     texts = {p: page_text(folder / f"{p}.html") for p in [*PAGES, "index"]}
     everything = " ".join(texts.values())
     # one quarter of data: nothing is compared with the quarter before it
-    assert "compared with" not in everything and "changes are against" not in everything
+    assert "(compared with" not in everything and "changes are against" not in everything
     assert "no earlier quarter with data" in texts["00_executive_summary"]
     assert "remains the largest theme" not in everything and "concentrated in Unknown" not in everything
     assert "No themed feedback" not in everything  # the feedback is themed; what lacks is ARR
@@ -105,7 +105,7 @@ def test_feedback_plus_deals_and_switching_configs_never_leaks(tmp_path):
     folder = published(both_settings, quarter)
     sales = page_text(folder / "20_sales_and_win_loss.html")
     assert "needs deals data" not in sales and (folder / "tables" / "win_rate_by_quarter.csv").is_file()
-    assert "compared with" in page_text(folder / "00_executive_summary.html")  # earlier quarters have data
+    assert "(compared with" in page_text(folder / "00_executive_summary.html")  # earlier quarters have data
     assert "Win rate" in page_text(folder / "index.html")
 
     # 2. the feedback-only config in the same project: its own workspace, the deals are absent

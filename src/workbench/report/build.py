@@ -30,6 +30,7 @@ from workbench.core.config import Settings
 from workbench.core.errors import ReportError, WorkbenchError
 from workbench.core.progress import progress
 from workbench.core.quarters import Quarter
+from workbench.core.store import table_available
 from workbench.report.chart_files import slug
 from workbench.report.context import ReportContext
 from workbench.report.data import coverage, headline_kpis, pull_manifest
@@ -168,6 +169,11 @@ def render(
     """
     q = str(quarter)
     names = select_notebooks(settings, only)
+    if segment and not table_available(settings, "accounts"):
+        raise ReportError(
+            f"--segment {segment} needs accounts data (their segment): add a source under "
+            f"`tables.accounts` in {settings.sources}"
+        )
     reports = settings.paths.reports
     target = reports / (f"{q}_{slug(segment)}" if segment else q)
     result = ReportResult(q, target)

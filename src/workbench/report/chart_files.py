@@ -13,6 +13,7 @@ customer quote containing ``</script>`` in the chart data would break out of it.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,9 +77,24 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
 
 
 def chart_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
-    """The Vega-Lite spec of a chart with its data inlined (the form every export uses)."""
+    """The Vega-Lite spec of a chart with its data inlined (the form every export uses).
+
+    Missing values become JSON ``null``: a NaN or infinity left in the data (pandas 3 turns
+    ``None`` back into NaN in string columns, a change on a zero base is infinite) is not JSON and
+    would fail the page, so it is shown as missing instead.
+    """
     with alt.data_transformers.disable_max_rows():
-        return chart.to_dict()
+        return _finite(chart.to_dict())
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def chart_title(spec: dict[str, Any]) -> str:

@@ -210,7 +210,7 @@ class ReportContext:
         from workbench.analysis.churn import churn_rates
 
         if not self.has_themes():  # no feedback themes: the findings come from deals and accounts alone
-            return self._insights_without_themes()
+            return self._comparable(self._insights_without_themes())
         inputs = insights.load_inputs(self.settings, self.q)
         if self.segment:
             for name in ("deals", "feedback", "accounts", "usage"):
@@ -221,7 +221,25 @@ class ReportContext:
                 inputs["churn"] = churn_rates(
                     inputs["accounts"], [self.prev, self.q], by="segment", fy_start_month=self.fy
                 )
-        return insights.summary_for(self.settings, self.q, inputs)
+        return self._comparable(insights.summary_for(self.settings, self.q, inputs))
+
+    #: Findings that exist only as a change on the previous quarter.
+    _CHANGE_FINDINGS = ("rising-theme", "win-rate", "churn")
+
+    def _comparable(self, found: list) -> list:
+        """Without an earlier quarter with data, drop findings about a change and blank every delta.
+
+        "No theme rose significantly" or "win rate unchanged" would compare with nothing.
+        """
+        import dataclasses
+
+        if self.compare_with is not None:
+            return found
+        return [
+            dataclasses.replace(i, delta=None, delta_label="")
+            for i in found
+            if i.id not in self._CHANGE_FINDINGS
+        ]
 
     def _insights_without_themes(self) -> list:
         """The deal and churn findings of the executive summary, for a project without feedback."""
