@@ -35,6 +35,23 @@ def test_clusters_group_close_themes_and_leave_singletons():
     assert h.cluster_parents(IDS, CENTROIDS, distance=0.001) == []
 
 
+def test_facets_of_areas_group_and_distinct_themes_do_not():
+    # 3 product areas with 3 facets each, all sharing one common "feedback" direction, as mean
+    # embeddings do: centring removes it, so the areas are found and nothing else.
+    rng = np.random.default_rng(3)
+    common = rng.normal(size=64) * 3
+    areas = rng.normal(size=(3, 64))
+    facets = np.vstack([common + a + 0.45 * rng.normal(size=(3, 64)) for a in areas])
+    ids = [f"{area}-{i}" for area in "xyz" for i in range(3)]
+    assert h.cluster_parents(ids, facets) == [
+        ["x-0", "x-1", "x-2"],
+        ["y-0", "y-1", "y-2"],
+        ["z-0", "z-1", "z-2"],
+    ]
+    distinct = common + rng.normal(size=(13, 64))
+    assert h.cluster_parents([f"t{i}" for i in range(13)], distinct) == []
+
+
 def test_new_groups_get_ids_from_their_central_theme():
     proposed = h.propose_parents(_registry(), IDS, CENTROIDS)
     assert [p.themes for p in proposed.parents] == [["a1", "a2"], ["b1", "b2"]]
