@@ -87,3 +87,17 @@ def test_kpis_come_only_from_what_exists_and_never_compare_with_nothing():
     assert kpis["kpi"].tolist() == ["feedback_items"]  # no account ids, no scores, no deals, no accounts
     assert kpis["value"].iloc[0] == 2 and pd.isna(kpis["previous"].iloc[0]) and pd.isna(kpis["delta"].iloc[0])
     assert headline_kpis(None, None, None, Quarter(2026, 3)).empty
+
+
+def test_chart_specs_carry_null_for_nan_and_infinity():
+    import json
+
+    from workbench.report.chart_files import chart_spec
+
+    frame = pd.DataFrame(
+        {"label": ["a", None], "kind": pd.Series(["x", None], dtype="str"), "v": [float("inf"), 1.0]}
+    )
+    spec = chart_spec(alt.Chart(frame).mark_bar().encode(x="v:Q", y="label:N", tooltip=["kind:N"]))
+    json.dumps(spec, allow_nan=False)  # the pages embed specs as strict JSON
+    [rows] = spec["datasets"].values()
+    assert rows[0]["v"] is None and rows[1]["kind"] is None
