@@ -335,6 +335,11 @@ class ThemeSettings(_Strict):
     )
     chunk_size: int = Field(20000, ge=100)
     n_clusters: int | Literal["auto"] = "auto"
+    brand_terms: list[str] = Field(
+        default_factory=list,
+        description="the organisation's own brand and product names: masked (with competitor names) in the "
+        "text that themes are fitted and labelled on, so that themes follow problems, not names",
+    )
     match_threshold: float = Field(
         0.55, ge=0, le=1, description="cosine to match a cluster to a registered theme"
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
@@ -67,12 +67,15 @@ _EDGE_WORDS = ENGLISH_STOP_WORDS | {
     "time",
 }
 _TOKEN = r"(?u)\b[a-zA-Z][a-zA-Z0-9+-]*[a-zA-Z0-9]\b"
+# Fragments of links, handles and markup: never part of a label a person would write.
+_NOISE_WORDS = {"http", "https", "www", "com", "html", "url", "amp", "rt", "dm", "cluster"}
 
 
 def _good_phrase(phrase: str) -> bool:
     words = phrase.split()
     return (
-        words[0] not in _EDGE_WORDS
+        not _NOISE_WORDS.intersection(words)
+        and words[0] not in _EDGE_WORDS
         and words[-1] not in _EDGE_WORDS
         and len(set(words)) == len(words)
         and len(phrase) >= 3
@@ -82,7 +85,26 @@ def _good_phrase(phrase: str) -> bool:
 def _usable_phrase(phrase: str) -> bool:
     """The fallback when a cluster has no good phrase (e.g. reviews that only say "good app")."""
     words = phrase.split()
-    return len(set(words)) == len(words) and any(w not in ENGLISH_STOP_WORDS for w in words)
+    return (
+        not _NOISE_WORDS.intersection(words)
+        and len(set(words)) == len(words)
+        and any(w not in ENGLISH_STOP_WORDS for w in words)
+    )
+
+
+def _glued(vocab: Sequence[str]) -> np.ndarray:
+    """Single words that are two other vocabulary words glued together while the spaced bigram also
+    occurs ("customerservice" beside "customer service"): an artefact, not a word customers use."""
+    words = {p for p in vocab if " " not in p}
+    bigrams = {p for p in vocab if p.count(" ") == 1}
+    out = np.zeros(len(vocab), dtype=bool)
+    for i, p in enumerate(vocab):
+        if " " in p or len(p) < 6:
+            continue
+        out[i] = any(
+            p[:j] in words and p[j:] in words and f"{p[:j]} {p[j:]}" in bigrams for j in range(3, len(p) - 2)
+        )
+    return out
 
 
 def _clean(text: str) -> str:
@@ -104,13 +126,18 @@ def slugify(text: str, max_len: int = 40) -> str:
 
 
 def candidate_phrases(
-    texts: Sequence[str], labels: np.ndarray, n_clusters: int, per_cluster: int = CANDIDATES_PER_CLUSTER
+    texts: Sequence[str],
+    labels: np.ndarray,
+    n_clusters: int,
+    per_cluster: int = CANDIDATES_PER_CLUSTER,
+    names: Collection[str] = (),
 ) -> dict[int, list[tuple[str, float, float]]]:
     """Per cluster, the most distinctive 1-4 word phrases as ``(phrase, coverage, lift score)``.
 
     Coverage is the share of the cluster's documents that contain the phrase; the score is
     coverage x log(1 + coverage / coverage elsewhere), which favours phrases common here and rare
-    elsewhere. Multi-word phrases get a small bonus because they read better as labels.
+    elsewhere. Multi-word phrases get a small bonus because they read better as labels. A phrase
+    made only of ``names`` (lower-case words customers write as names) is a name alone, never a label.
     """
     labels = np.asarray(labels)
     # At most DOCS_PER_CLUSTER documents per cluster (the first ones: the engine's order is by doc id,
@@ -136,8 +163,10 @@ def candidate_phrases(
     except ValueError:  # empty vocabulary: every document is a stop word or too short
         return out
     vocab = vectorizer.get_feature_names_out()
-    good = np.array([_good_phrase(p) for p in vocab])
-    usable = np.array([_usable_phrase(p) for p in vocab])
+    only_names = np.array([bool(names) and all(w in names for w in p.split()) for p in vocab])
+    glued = _glued(vocab)
+    good = np.array([_good_phrase(p) for p in vocab]) & ~only_names & ~glued
+    usable = np.array([_usable_phrase(p) for p in vocab]) & ~only_names & ~glued
     n_words = np.array([p.count(" ") + 1 for p in vocab])
     totals = np.asarray(matrix.sum(axis=0)).ravel()
     for k in range(n_clusters):
@@ -178,11 +207,20 @@ def surface_form(phrase: str, texts: Sequence[str]) -> str:
     return max(counts, key=lambda f: (counts[f], f == phrase, f))
 
 
+def capitalise(label: str) -> str:
+    """Capital first letter, unless customers write the first word in camel case (``iPad``, ``eBay``)."""
+    first = label.split(" ", 1)[0]
+    if any(c.isupper() for c in first[1:]):
+        return label
+    return label[:1].upper() + label[1:]
+
+
 def phrase_labels(
     texts: Sequence[str],
     labels: np.ndarray,
     centroids: np.ndarray,
     embed: Callable[[list[str]], np.ndarray],
+    names: Collection[str] = (),
 ) -> dict[int, str]:
     """The most central distinctive phrase of each cluster, capitalised (``'Export to csv'``).
 
@@ -191,9 +229,11 @@ def phrase_labels(
         labels: cluster index per document (negative = unassigned, ignored).
         centroids: unit-length centroid per cluster, in the same space as ``embed``.
         embed: maps phrases to unit-length vectors (the theme engine passes its cached embedder).
+        names: lower-case words customers write as names (:func:`workbench.themes.prep.name_words`):
+            a label is never one of them alone.
     """
     labels = np.asarray(labels)
-    candidates = candidate_phrases(texts, labels, len(centroids))
+    candidates = candidate_phrases(texts, labels, len(centroids), names=names)
     phrases = sorted({p for items in candidates.values() for p, _, _ in items})
     vectors = embed(phrases) if phrases else np.zeros((0, centroids.shape[1]), dtype=np.float32)
     where = {p: i for i, p in enumerate(phrases)}
@@ -218,9 +258,10 @@ def phrase_labels(
             best = free[0]
         elif scored:
             best = f"{scored[0][2]} ({len([u for u in used if u.startswith(_stem(scored[0][2]))]) + 1})"
-        else:
-            best = f"cluster {k}"
+        else:  # nothing distinctive to say: short or empty texts (emoji, "ok", a lone link)
+            n = len([u for u in used if u.startswith("other short feedback")]) + 1
+            best = "other short feedback" + (f" ({n})" if n > 1 else "")
         used.add(_stem(best))
         best = surface_form(best, [texts[i] for i in np.flatnonzero(labels == k)[:SURFACE_DOCS]])
-        out[k] = best[:1].upper() + best[1:]
+        out[k] = capitalise(best)
     return out

@@ -7,6 +7,8 @@ Layout of ``<models>/themes/<quarter>/``::
     state.json       topic -> theme id, the similarity floor, the embedding model id, labels
     memory.npy       one unit vector per theme id (mean of its documents' embeddings); the next
                      quarter's fit matches its clusters against these, so ids persist
+    centroids.npy    every topic's centroid: BERTopic's topics, then one per language group
+                     (non-English feedback, :mod:`workbench.themes.language`)
 
 Why a model per quarter: the fit for quarter Q reads the memory of the latest quarter before Q,
 never its own, so rerunning Q gives identical results however often it is run.
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
 MEMORY_FILE = "memory.npy"
+CENTROIDS_FILE = "centroids.npy"
 BERTOPIC_DIR = "bertopic"
 TOPIC_EMBEDDINGS = "topic_embeddings.safetensors"
 FORMAT_VERSION = 1
@@ -50,6 +53,10 @@ class ThemeModel:
         window: the quarters it was fitted on.
         labels: label of every theme id the model can assign (candidates included).
         memory_ids / memory: per-theme mean embedding, carried to the next quarter's fit.
+        mask_terms: names masked in the modelling text (brand, competitors, detected names); a
+            chunk is prepared with the same terms before it is embedded.
+        languages: language code -> topic index of its language group; a chunk's documents
+            detected in that language go to that topic.
     """
 
     centroids: np.ndarray
@@ -61,10 +68,29 @@ class ThemeModel:
     labels: dict[str, str] = field(default_factory=dict)
     memory_ids: list[str] = field(default_factory=list)
     memory: np.ndarray | None = None
+    mask_terms: list[str] = field(default_factory=list)
+    languages: dict[str, int] = field(default_factory=dict)
 
-    def assign(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Theme id per row (None when unassigned) and the cosine similarity to its topic centroid."""
-        topics, similarity = assign(embeddings, self.centroids, self.floor)
+    def assign(
+        self, embeddings: np.ndarray, languages: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Theme id per row (None when unassigned) and the cosine similarity to its topic centroid.
+
+        ``languages`` (a code per row, from :func:`workbench.themes.language.detect`) sends rows in a
+        language that has its own group to that group; other rows go to the nearest English topic.
+        """
+        english = [t for t in range(len(self.centroids)) if t not in set(self.languages.values())]
+        topics = np.full(len(embeddings), UNASSIGNED)
+        similarity = np.zeros(len(embeddings))
+        if english and len(embeddings):
+            part, sims = assign(embeddings, self.centroids[english], self.floor)
+            topics = np.where(part == UNASSIGNED, UNASSIGNED, np.asarray(english)[np.maximum(part, 0)])
+            similarity = sims
+        if languages is not None and self.languages:
+            for code, topic in self.languages.items():
+                rows = np.asarray(languages) == code
+                topics[rows] = topic
+                similarity[rows] = embeddings[rows] @ self.centroids[topic]
         themes = np.asarray(self.topic_theme, dtype=object)
         ids = np.where(topics == UNASSIGNED, None, themes[np.maximum(topics, 0)])
         return ids.astype(object), similarity.astype(np.float64)
@@ -107,12 +133,15 @@ class ThemeModel:
                 "topic_theme": self.topic_theme,
                 "labels": dict(sorted(self.labels.items())),
                 "memory_ids": self.memory_ids,
+                "mask_terms": sorted(self.mask_terms),
+                "languages": dict(sorted(self.languages.items())),
             }
             (tmp / STATE_FILE).write_text(
                 json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8"
             )
             memory = self.memory if self.memory is not None else np.zeros((0, self.centroids.shape[1]))
             np.save(tmp / MEMORY_FILE, np.asarray(memory, dtype=np.float32))
+            np.save(tmp / CENTROIDS_FILE, np.asarray(self.centroids, dtype=np.float32))
 
         return atomic(folder, write)  # the old model stays whole until the new one is complete
 
@@ -128,6 +157,8 @@ class ThemeModel:
             state = json.loads(state_file.read_text(encoding="utf-8"))
             centroids = load_file(str(folder / BERTOPIC_DIR / TOPIC_EMBEDDINGS))["topic_embeddings"]
             memory = np.load(folder / MEMORY_FILE)
+            if (folder / CENTROIDS_FILE).is_file():  # includes the language groups' centroids
+                centroids = np.load(folder / CENTROIDS_FILE)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(
                 f"theme model at {folder} is unreadable ({type(exc).__name__}); refit it"
@@ -144,6 +175,8 @@ class ThemeModel:
             labels=dict(state["labels"]),
             memory_ids=list(state["memory_ids"]),
             memory=memory,
+            mask_terms=list(state.get("mask_terms", [])),
+            languages={str(k): int(v) for k, v in state.get("languages", {}).items()},
         )
 
 

@@ -17,12 +17,12 @@ DIM = 6
 
 
 def blobs(
-    n_per: int = 30, centers: int = 3, noise: float = 0.08, seed: int = 0
+    n_per: int = 30, centers: int = 3, noise: float = 0.08, seed: int = 0, dim: int = DIM
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unit vectors around the first ``centers`` axes: a clustering with a known answer."""
     rng = np.random.default_rng(seed)
     truth = np.repeat(np.arange(centers), n_per)
-    vectors = np.eye(DIM)[truth] + rng.normal(0, noise, (len(truth), DIM))
+    vectors = np.eye(dim)[truth] + rng.normal(0, noise, (len(truth), dim))
     return l2_normalise(vectors), truth
 
 
@@ -60,10 +60,46 @@ def test_kmeans_recovers_separated_blobs_and_is_deterministic():
 
 def test_silhouette_picks_the_planted_number_of_clusters():
     vectors, _ = blobs(n_per=25, centers=4, noise=0.05)
-    k, scores, centroids = cluster.choose_n_clusters(vectors, random_state=0, candidates=(2, 3, 4, 5, 6))
-    assert k == 4
-    assert set(scores) == {2, 3, 4, 5, 6}
-    assert centroids.shape == (4, DIM)  # the final fit starts from these
+    choice = cluster.choose_n_clusters(vectors, random_state=0, candidates=(2, 3, 4, 5, 6, 7, 8))
+    assert choice.k == 4
+    assert set(choice.scores) == {2, 3, 4, 5, 6, 7, 8}
+    assert choice.centroids.shape == (4, DIM)  # the final fit starts from these
+    assert "k=4" in choice.how
+
+
+def test_many_planted_clusters_are_found_beyond_the_old_cap_of_32():
+    vectors, _ = blobs(n_per=16, centers=60, noise=0.02, dim=64)
+    choice = cluster.choose_n_clusters(vectors, random_state=0)
+    assert 50 <= choice.k <= 70
+    assert max(choice.scores) > 32
+
+
+def test_candidate_k_grows_with_the_corpus():
+    small, large = cluster.k_candidates(300), cluster.k_candidates(30_000)
+    assert max(small) <= 300 // cluster.DOCS_PER_CLUSTER_MIN
+    assert max(large) > 300 and max(large) <= cluster.K_CAP
+    assert min(cluster.k_candidates(3_000, at_least=12)) == 12
+
+
+def test_first_peak_over_a_doubling_wins_over_a_later_higher_silhouette():
+    # The demo's shape: a clear peak at 12, a dip, then a rise at large k from tiny clusters.
+    demo = {8: 0.109, 10: 0.125, 12: 0.133, 14: 0.123, 17: 0.122, 20: 0.116, 24: 0.112, 29: 0.106, 64: 0.2}
+    assert cluster._peak(demo) == 12
+    # A bump within noise of a smaller k is no peak; without a peak, the smallest k near the best.
+    # (Banking77 train, 6,000-query selection sample: a noisy rise then a plateau.)
+    noisy = {8: 0.1729, 10: 0.1565, 12: 0.1548, 14: 0.1737, 17: 0.1471, 20: 0.165, 24: 0.1581, 29: 0.1791}
+    noisy |= {34: 0.1776, 41: 0.1984, 50: 0.1939, 59: 0.2024, 71: 0.1933, 86: 0.1994, 103: 0.206}
+    noisy |= {123: 0.2092, 148: 0.2048, 177: 0.2108, 213: 0.2072, 256: 0.2134}
+    assert cluster._peak(noisy) is None
+    assert cluster._near_max(noisy) == 123
+
+
+def test_near_duplicate_centroids_are_merged_and_distinct_ones_kept():
+    base = np.eye(DIM)[:3]
+    twin = l2_normalise((base[0] + 0.05 * np.eye(DIM)[3])[None, :])
+    merged, groups = cluster.merge_near_duplicates(np.vstack([base, twin]), np.array([0, 0, 1, 2, 3]))
+    assert len(merged) == 3
+    assert groups[0] == groups[3] and len(set(groups[:3])) == 3
 
 
 def test_centroids_are_unit_means_and_empty_clusters_are_zero():
@@ -250,3 +286,24 @@ def test_singular_and_plural_never_label_two_clusters():
     got = labels.phrase_labels(texts, topics, l2_normalise(np.array([[1.0, 0.0], [1.0, 0.0]])), embed)
     assert got[0] == "Driver"
     assert got[1] != "Drivers" and "cancel" in got[1].lower()
+
+
+def test_a_label_keeps_camel_case_and_is_never_a_name_alone_a_link_or_cluster_n():
+    texts = ["my iPad keeps crashing"] * 5 + ["Zoomr Zoomr http www com"] * 5 + ["?", "!", "ok"]
+    topics = np.array([0] * 5 + [1] * 5 + [2] * 3)
+
+    def embed(phrases: list[str]) -> np.ndarray:
+        return l2_normalise(np.array([[1.0, 0.2 * len(p)] for p in phrases]))
+
+    got = labels.phrase_labels(texts, topics, l2_normalise(np.ones((3, 2))), embed, names={"zoomr"})
+    assert got[0].startswith("iPad")  # not "IPad"
+    assert not any(w in got[1].lower() for w in ("zoomr", "http", "www"))
+    assert not any(g.lower().startswith("cluster") for g in got.values())
+    assert (
+        labels.capitalise("eBay refunds") == "eBay refunds" and labels.capitalise("late fees") == "Late fees"
+    )
+
+
+def test_glued_bigram_artefacts_are_not_labels():
+    vocab = ["customer", "customer service", "customerservice", "service", "serviceable"]
+    assert list(labels._glued(vocab)) == [False, False, True, False, False]
