@@ -136,9 +136,9 @@ if themed:
                 "nps_with": "NPS with",
                 "nps_without": "NPS rest",
                 "impact": "Points of NPS",
-                "p_adjusted": "p (BH)",
+                "p_bh": "p (BH)",
             },
-            {"n_with": "", "nps_with": "nps", "nps_without": "nps", "impact": "", "p_adjusted": ""},
+            {"n_with": "", "nps_with": "nps", "nps_without": "nps", "impact": ""},
         ),
         (
             "churn_drivers",
@@ -174,7 +174,18 @@ if themed:
         found_any = found_any or not significant.empty
         for statement in significant["statement"].head(3):
             display(html.paragraph(statement))
-        display(html.table(significant, cols, fmt, max_rows=8, empty="No theme is a significant driver."))
+        significant = significant.assign(
+            p_bh=significant["p_adjusted"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}")
+        )
+        display(
+            html.table(
+                significant,
+                {**cols, "p_bh": "p (BH)"},
+                fmt,
+                max_rows=8,
+                empty="No theme is a significant driver.",
+            )
+        )
     if not found_any:
         display(html.callout("No theme is a significant driver of NPS, churn or lost deals this quarter."))
 
