@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,8 +50,11 @@ from workbench.themes.embeddings import (
     l2_normalise,
 )
 from workbench.themes.labels import phrase_labels, slugify
+from workbench.themes.language import ENGLISH, group_label, is_multilingual, language_groups, language_name
+from workbench.themes.language import detect as detect_languages
 from workbench.themes.matching import build_references, match_clusters
 from workbench.themes.model import ThemeModel, model_dir, models_root, prior_model
+from workbench.themes.prep import competitor_terms, dominant_names, name_words, prep_texts
 from workbench.themes.registry import CANDIDATE_PREFIX, Registry, load_registry
 
 logger = logging.getLogger(__name__)
@@ -138,6 +142,8 @@ class FitResult:
     sample_size: int
     silhouette: dict[int, float] = field(default_factory=dict)
     match_scores: list[float] = field(default_factory=list)
+    k_how: str = ""  # how k was chosen, in words
+    mask_terms: list[str] = field(default_factory=list)  # names masked in the modelling text
 
 
 def _n_clusters(settings: Settings, registry: Registry, embeddings: np.ndarray) -> KChoice:
@@ -229,6 +235,30 @@ def _theme_keywords(model, topics: np.ndarray, topic_theme: list[str]) -> dict[s
     return {t: w[:MAX_KEYWORDS] for t, w in keywords.items()}
 
 
+def _fit_clusters(
+    texts: list[str], embeddings: np.ndarray, embedder: Embedder, settings: Settings, registry: Registry
+) -> tuple[object, np.ndarray, KChoice]:
+    """k chosen (or given), then BERTopic with k-means fitted on the modelling texts."""
+    cfg = settings.themes
+    choice = _n_clusters(settings, registry, embeddings)
+    k = max(1, min(choice.k, len(texts) - 1))
+    init = choice.centroids if choice.centroids is not None and len(choice.centroids) == k else None
+    model = tm.build(
+        k,
+        cfg.random_state,
+        embedder,
+        REDUCTION,
+        REPRESENTATION,
+        min_df=2 if len(texts) >= 50 else 1,
+        init=init,
+    )
+    try:
+        topics = tm.fit(model, texts, embeddings)
+    except ValueError as exc:  # e.g. an empty vocabulary: every text is a stop word
+        raise WorkbenchError(f"cannot fit themes on these texts ({exc})") from None
+    return model, topics, choice
+
+
 def fit_themes(
     window_docs: pd.DataFrame,
     embedder: Embedder,
@@ -237,8 +267,15 @@ def fit_themes(
     quarter: str,
     window: list[str],
     prior: ThemeModel | None = None,
+    mask_terms: Sequence[str] = (),
 ) -> FitResult:
     """Fit the window's themes and map them onto the registry (see the module docstring).
+
+    Embedding, clustering and labelling read the *modelling* text (:mod:`workbench.themes.prep`):
+    handles, URLs, e-mails, ticket numbers and ``mask_terms`` (brand and competitor names) masked,
+    plus any name that dominates the corpus or several clusters of a first fit (then the fit is
+    redone once without it). Feedback detected in another language than English becomes one theme
+    per language (:mod:`workbench.themes.language`) instead of joining the English clusters.
 
     Args:
         window_docs: documents of the window with text (from :func:`documents`), sorted by doc_id.
@@ -247,6 +284,7 @@ def fit_themes(
         settings: ``settings.themes`` holds sample size, k, thresholds and the seed.
         quarter: the report quarter; window: the quarters fitted.
         prior: the previous quarter's model, whose memory keeps ids stable.
+        mask_terms: brand, product and competitor names to mask in the modelling text.
     """
     cfg = settings.themes
     if len(window_docs) < 2:
@@ -256,7 +294,7 @@ def fit_themes(
         )
     idx = stratified_sample(window_docs, cfg.sample_size, STRATA, cfg.random_state)
     sample = window_docs.iloc[idx]
-    texts = sample["text"].tolist()
+    originals = sample["text"].tolist()
     logger.info(
         "fitting themes for %s on %d of %d documents (%s..%s)",
         quarter,
@@ -265,36 +303,57 @@ def fit_themes(
         window[0],
         window[-1],
     )
+    languages = np.full(len(originals), ENGLISH, dtype=object)
+    if not is_multilingual(cfg.embedding_model):
+        languages = detect_languages(originals)
+    groups = language_groups(languages)
+    english = ~np.isin(languages.astype(str), groups)
+    if english.sum() < 2:  # (almost) nothing in English: cluster everything together
+        groups, english = [], np.ones(len(originals), dtype=bool)
+    if groups:
+        logger.info(
+            "language groups kept apart: %s",
+            ", ".join(f"{language_name(g)} ({int((languages == g).sum())})" for g in groups),
+        )
+    names = sorted(set(mask_terms) | set(dominant_names(prep_texts(originals))))
+    texts = prep_texts(originals, names)
     embeddings = embedder.embed(texts)
-    choice = _n_clusters(settings, registry, embeddings)
-    k = max(1, min(choice.k, len(sample) - 1))
-    init = choice.centroids if choice.centroids is not None and len(choice.centroids) == k else None
-    model = tm.build(
-        k,
-        cfg.random_state,
-        embedder,
-        REDUCTION,
-        REPRESENTATION,
-        min_df=2 if len(sample) >= 50 else 1,
-        init=init,
-    )
-    try:
-        topics = tm.fit(model, texts, embeddings)
-    except ValueError as exc:  # e.g. an empty vocabulary: every text is a stop word
-        raise WorkbenchError(f"cannot fit themes on these texts ({exc})") from None
+    en_rows = np.flatnonzero(english)
+    en_texts = [texts[i] for i in en_rows]
+    model, topics, choice = _fit_clusters(en_texts, embeddings[en_rows], embedder, settings, registry)
+    known = {n.lower() for n in names}
+    more = [n for n in dominant_names(en_texts, topics) if n.lower() not in known]
+    if more:  # names that several clusters share: mask them and fit again, once
+        names = sorted(set(names) | set(more))
+        texts = prep_texts(originals, names)
+        embeddings = embedder.embed(texts)
+        en_texts = [texts[i] for i in en_rows]
+        model, topics, choice = _fit_clusters(en_texts, embeddings[en_rows], embedder, settings, registry)
     n_topics = int(topics.max()) + 1
     centroids = l2_normalise(np.asarray(model.topic_embeddings_, dtype=np.float32))[:n_topics]
 
     references = build_references(registry, embedder.embed, prior)
     matched, scores = match_clusters(centroids, references, cfg.match_threshold)
-    auto = phrase_labels(texts, topics, centroids, embedder.embed)
+    auto = phrase_labels(en_texts, topics, centroids, embedder.embed, names=name_words(en_texts))
+    language_topics = {g: n_topics + i for i, g in enumerate(groups)}
+    if groups:
+        centroids = np.vstack(
+            [centroids]
+            + [l2_normalise(embeddings[languages == g].mean(axis=0, keepdims=True)) for g in groups]
+        ).astype(np.float32)
+        matched = list(matched) + [None] * len(groups)
+        auto.update({language_topics[g]: group_label(g) for g in groups})
     topic_theme, labels = _topic_themes(matched, auto, registry, prior)
-    best_topic, best_sim = nearest(embeddings, centroids)
+    best_topic, best_sim = nearest(embeddings[en_rows], centroids[:n_topics])
     floor = similarity_floor(best_sim, cfg.max_unassigned_share)
+    doc_topic = np.empty(len(texts), dtype=np.int64)
+    doc_topic[en_rows] = best_topic
+    for g, t in language_topics.items():
+        doc_topic[languages == g] = t
     memory_ids, memory = _memory(
-        embeddings, np.asarray(topic_theme, dtype=object)[best_topic], topic_theme, centroids
+        embeddings, np.asarray(topic_theme, dtype=object)[doc_topic], topic_theme, centroids
     )
-    keywords = _theme_keywords(model, topics, topic_theme)
+    keywords = _theme_keywords(model, topics, topic_theme[:n_topics])
     model.set_topic_labels({topic: labels[topic_theme[topic]] for topic in range(n_topics)})
 
     theme_model = ThemeModel(
@@ -307,23 +366,28 @@ def fit_themes(
         labels={t: labels[t] for t in memory_ids},
         memory_ids=memory_ids,
         memory=memory,
+        mask_terms=list(names),
+        languages=language_topics,
     )
     logger.info(
-        "%d clusters -> %d themes (%d registered, %d emerging); similarity floor %.3f",
-        n_topics,
+        "%d clusters -> %d themes (%d registered, %d emerging); similarity floor %.3f; k: %s",
+        len(centroids),
         len(memory_ids),
         sum(registry.get(t) is not None for t in memory_ids),
         sum(registry.get(t) is None for t in memory_ids),
         floor,
+        choice.how or f"given ({choice.k})",
     )
     return FitResult(
         model=theme_model,
         topic_model=model,
         themes=_theme_rows(registry, topic_theme, labels, keywords, quarter),
-        n_clusters=n_topics,
+        n_clusters=len(centroids),
         sample_size=len(sample),
         silhouette=choice.scores,
         match_scores=[float(s) for s in scores],
+        k_how=choice.how or f"given ({choice.k})",
+        mask_terms=list(names),
     )
 
 
@@ -336,6 +400,7 @@ def assign_documents(
     """Theme and similarity of every document, in streamed chunks that read only the saved model.
 
     Memory stays bounded by the chunk: embeddings of one chunk at a time (from the cache when seen).
+    Each chunk is embedded as modelling text (:mod:`workbench.themes.prep`), never its original.
     Blank texts are unassigned. Returns ``doc_id, theme_id, similarity`` in the order of ``docs``.
     """
     if embedder.model_id != model.model_id:
@@ -348,7 +413,10 @@ def assign_documents(
     texts = docs["text"].to_numpy()
     for start in range(0, len(usable), chunk_size):
         rows = usable[start : start + chunk_size]
-        ids, sims = model.assign(embedder.embed(texts[rows].tolist()))
+        originals = texts[rows].tolist()
+        # The modelling text, masked with the terms the model was fitted with (see prep.py).
+        vectors = embedder.embed(prep_texts(originals, model.mask_terms))
+        ids, sims = model.assign(vectors, detect_languages(originals) if model.languages else None)
         theme_ids[rows] = ids
         similarity[rows] = sims
         logger.info("assigned %d/%d documents", min(start + chunk_size, len(usable)), len(usable))
@@ -547,8 +615,17 @@ def run(settings: Settings, quarter: str | None = None) -> ThemeRunResult:
     prior = prior_model(settings.paths.models, str(q), embedder.model_id)
     if prior is not None:
         logger.info("carrying theme identities over from the %s model", prior.quarter)
+    competitors = _optional_table("competitors", settings)
+    mask_terms = sorted(set(settings.themes.brand_terms) | set(competitor_terms(competitors)))
     fitted = fit_themes(
-        docs[in_window].reset_index(drop=True), embedder, registry, settings, str(q), window, prior
+        docs[in_window].reset_index(drop=True),
+        embedder,
+        registry,
+        settings,
+        str(q),
+        window,
+        prior,
+        mask_terms=mask_terms,
     )
     lap("fit")
     folder = model_dir(settings.paths.models, str(q))
