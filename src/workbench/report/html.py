@@ -199,7 +199,13 @@ def kpi_cards(kpis: pd.DataFrame) -> Fragment:
         text = delta_text(delta, unit)
         if known and float(delta) != 0 and good_when and significant:
             cls = "wb-good" if (float(delta) > 0) == (good_when == "up") else "wb-bad"
-        elif known and float(delta) != 0 and p_value is not None and not math.isnan(float(p_value)):
+        elif (
+            known
+            and float(delta) != 0
+            and not significant
+            and p_value is not None
+            and not math.isnan(float(p_value))
+        ):
             text += ", not significant"
         cards.append(
             f'<div class="wb-kpi"><div class="wb-kpi-label">{esc(row.label)}</div>'

@@ -95,6 +95,8 @@ def test_kpi_cards_stay_neutral_unless_the_change_is_significant():
     html = rh.kpi_cards(kpis)
     assert "wb-bad" not in html and "wb-good" not in html and html.count("wb-flat") == 3
     assert html.count("not significant") == 2  # the untested money total claims nothing
+    real = rh.kpi_cards(kpis.assign(good_when=["", "", ""], p_value=0.001, significant=True))
+    assert "not significant" not in real and "wb-good" not in real  # no better direction: neutral, no claim
     no_test = rh.kpi_cards(kpis.drop(columns=["p_value", "significant"]))
     assert "wb-bad" not in no_test and "wb-good" not in no_test
 
