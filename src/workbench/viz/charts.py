@@ -198,7 +198,7 @@ def theme_ranking(
         alt.Chart(records(rows))
         .mark_bar()
         .encode(
-            y=alt.Y("display:N", sort=rows["display"].tolist(), title=None),
+            y=alt.Y("display:N", sort=rows["display"].tolist(), title=None, axis=alt.Axis(labelLimit=280)),
             x=alt.X(f"{by}:Q", title=x_title, axis=alt.Axis(format=fmt)),
             color=theme_color(rows, palette),
             tooltip=[*_METRIC_TOOLTIP[:1], alt.Tooltip("kind:N", title="Kind"), *_METRIC_TOOLTIP[1:]],
@@ -247,7 +247,7 @@ def theme_changes(
         alt.Chart(records(rows))
         .mark_bar()
         .encode(
-            y=alt.Y("display:N", sort=rows["display"].tolist(), title=None),
+            y=alt.Y("display:N", sort=rows["display"].tolist(), title=None, axis=alt.Axis(labelLimit=280)),
             x=alt.X("change_pct:Q", title="Change in items vs previous quarter (%)"),
             color=alt.Color(
                 "verdict:N",
