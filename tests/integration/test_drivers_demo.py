@@ -1,6 +1,6 @@
 """On the demo company, driver discovery finds the planted drivers, which are not the loudest themes.
 
-The demo plants a churn driver (accounts asking for integrations are far more likely to churn) and
+The demo plants a churn driver (accounts stuck on data import are far more likely to churn) and
 an NPS driver (pricing responses are hard detractors). The analyses never read the truth file:
 they run on the themed demo as a user's data, and this test checks them against it.
 """

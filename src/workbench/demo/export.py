@@ -451,7 +451,7 @@ def _planted_truth(
             "drivers": {
                 "churn": {
                     "theme_id": spec.CHURN_DRIVER_THEME,
-                    "rule": f"its feedback is drawn {spec.CHURN_DRIVER_BOOST:g}x more often from accounts "
+                    "rule": f"its complaints are drawn {spec.CHURN_DRIVER_BOOST:g}x more often from accounts "
                     "that churn within 150 days (blockers: 4x); it is not the most-mentioned theme",
                 },
                 "nps": {

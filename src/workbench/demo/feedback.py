@@ -175,7 +175,7 @@ def make_feedback(
                 if theme_id == ENTERPRISE_THEME
                 else None
             )
-            boost = CHURN_DRIVER_BOOST if theme_id == CHURN_DRIVER_THEME else 4.0 if polarity < 0 else 1.0
+            boost = 1.0 if polarity >= 0 else CHURN_DRIVER_BOOST if theme_id == CHURN_DRIVER_THEME else 4.0
             account_idx = picker.pick(when, seg_probs, at_risk_boost=boost)
         area = None
         if channel in ("support_ticket", "nps") and not is_noise:

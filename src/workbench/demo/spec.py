@@ -19,10 +19,11 @@ RISING_THEME, RISING_QUARTER, RISING_FACTOR = "onboarding-friction", "2026Q3", 1
 ENTERPRISE_THEME, ENTERPRISE_SHARE = "sso-permissions", 0.72
 COMPETITOR_THEME, COMPETITOR = "reporting-gaps", "Flowbase"
 IMPROVED_THEME, SHIP_DATE, SHIP_FEATURE = "data-import", pd.Timestamp("2026-02-10"), "bulk_import"
-# Drivers (issue 11): themes that move an outcome more than their volume suggests. Accounts asking
-# for integrations (a neutral request, not the most-mentioned theme) are far more likely to be
-# about to churn; NPS responses about pricing are almost all strong detractors.
-CHURN_DRIVER_THEME, CHURN_DRIVER_BOOST = "integrations", 12.0
+# Drivers (issue 11): themes that move an outcome more than their volume suggests. Accounts stuck
+# on data import (not the most-mentioned theme) are far more likely to be about to churn than those
+# raising other blockers (12x vs 4x: see AccountPicker); NPS responses about pricing are almost all
+# hard detractors.
+CHURN_DRIVER_THEME, CHURN_DRIVER_BOOST = "data-import", 12.0
 NPS_DRIVER_THEME = "pricing-value"
 SHIPPED = {
     "id": "bulk-import-2",
