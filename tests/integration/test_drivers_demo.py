@@ -60,3 +60,35 @@ def test_only_significant_drivers_carry_a_statement(found):
     for frame in (found["nps"], found["churn"], found["deals"]):
         assert ((frame["statement"] != "") == frame["significant"]).all()
         assert (frame.loc[frame["significant"], "p_adjusted"] < 0.05).all()
+
+
+def test_digest_command_exits_3_when_new_then_0_and_quotes_every_theme_item(themed_settings, truth, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    quarter = truth["facts"]["rising"]["quarter"]
+    exe = Path(sys.executable).with_name("workbench")
+    config = str(themed_settings.root / "config" / "workbench.yaml")
+    args = [
+        str(exe),
+        "digest",
+        "--config",
+        config,
+        "--quarter",
+        quarter,
+        "--state",
+        str(tmp_path / "state.json"),
+    ]
+    first = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 3, first.stderr[-2000:]
+    assert "[NEW]" in first.stdout
+    again = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "[NEW]" not in again.stdout and "[ongoing]" in again.stdout
+    report = json.loads((themed_settings.paths.reports / quarter / "digest.json").read_text(encoding="utf-8"))
+    rising = truth["facts"]["rising"]["theme_id"]
+    keys = {item["key"] for item in report["items"]}
+    assert f"rising:{rising}" in keys
+    assert f"driver-churn:{truth['facts']['drivers']['churn']['theme_id']}" in keys
+    assert all(item["link"] and item["quote"] for item in report["items"])

@@ -342,6 +342,14 @@ def competitor_items(
 # ------------------------------------------------------------------------------ rate changes
 
 
+def _first_quote(texts: pd.Series) -> str:
+    """The first non-blank text, redacted and trimmed (the evidence line of a rate item)."""
+    for text in texts:
+        if isinstance(text, str) and text.strip():
+            return trim_quote(redact_pii(text), QUOTE_CHARS)
+    return ""
+
+
 def _rate_item(
     key: str, what: str, now: tuple[int, int], before: tuple[int, int], period: Period, alpha: float
 ):
@@ -366,7 +374,7 @@ def win_rate_item(deals: pd.DataFrame, period: Period, alpha: float = 0.05) -> I
     p0, p1 = period.previous
     now = closed[_in(closed["closed_at"], period.start, period.end)]
     before = closed[_in(closed["closed_at"], p0, p1)]
-    return _rate_item(
+    item = _rate_item(
         "win-rate",
         "Win rate",
         (int((now["outcome"] == "won").sum()), len(now)),
@@ -374,10 +382,19 @@ def win_rate_item(deals: pd.DataFrame, period: Period, alpha: float = 0.05) -> I
         period,
         alpha,
     )
+    if item is not None and "notes" in now.columns:  # a lost deal's notes when it fell, a won one's else
+        side = "lost" if item.key.endswith(":down") else "won"
+        item.quote = _first_quote(now.loc[now["outcome"] == side].sort_values("closed_at")["notes"])
+    return item
 
 
-def churn_item(accounts: pd.DataFrame, period: Period, alpha: float = 0.05) -> Item | None:
-    """Logo churn in the period (accounts active at its start) vs the period before."""
+def churn_item(
+    accounts: pd.DataFrame, period: Period, alpha: float = 0.05, feedback: pd.DataFrame | None = None
+) -> Item | None:
+    """Logo churn in the period (accounts active at its start) vs the period before.
+
+    The quote is the first churn-survey answer of the period when ``feedback`` has one.
+    """
 
     def counts(start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, int]:
         churned = pd.to_datetime(accounts["churned_at"])
@@ -387,9 +404,15 @@ def churn_item(accounts: pd.DataFrame, period: Period, alpha: float = 0.05) -> I
             active &= created.isna() | (created < start)
         return int((active & (churned < end)).sum()), int(active.sum())
 
-    return _rate_item(
+    item = _rate_item(
         "churn", "Logo churn", counts(period.start, period.end), counts(*period.previous), period, alpha
     )
+    if item is not None and feedback is not None and "channel" in feedback.columns:
+        said = feedback[
+            (feedback["channel"] == "churn_survey") & _in(feedback["created_at"], period.start, period.end)
+        ]
+        item.quote = _first_quote(said.sort_values("created_at")["text"])
+    return item
 
 
 # ----------------------------------------------------------------------------------- assembly
@@ -464,6 +487,7 @@ def build(
     texts: pd.Series | None = None,
     deals: pd.DataFrame | None = None,
     accounts: pd.DataFrame | None = None,
+    feedback: pd.DataFrame | None = None,
     state: dict | None = None,
     alpha: float = 0.05,
     min_volume: int = 30,
@@ -480,7 +504,7 @@ def build(
     if deals is not None:
         items += [i for i in [win_rate_item(deals, period, alpha)] if i]
     if accounts is not None and "churned_at" in accounts.columns:
-        items += [i for i in [churn_item(accounts, period, alpha)] if i]
+        items += [i for i in [churn_item(accounts, period, alpha, feedback)] if i]
     items, resolved, new_state = apply_state(items, state or {})
     digest = Digest(period.label, period.prev_label, period.quarter, items, resolved)
     return digest, new_state
@@ -587,6 +611,7 @@ def run(
         texts=texts,
         deals=deals,
         accounts=accounts,
+        feedback=feedback,
         state=state,
         alpha=settings.themes.alpha,
         min_volume=settings.themes.min_volume,

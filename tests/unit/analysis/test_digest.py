@@ -84,10 +84,12 @@ def test_win_rate_and_churn_items_need_significance():
         outcome = (
             ["won"] * won_before + ["lost"] * (n - won_before) + ["won"] * won_now + ["lost"] * (n - won_now)
         )
-        return pd.DataFrame({"outcome": outcome, "closed_at": closed})
+        notes = [f"{o} because of price, call +44 20 7946 0958" for o in outcome]
+        return pd.DataFrame({"outcome": outcome, "closed_at": closed, "notes": notes})
 
     item = dg.win_rate_item(deals(80, 40), Q3)
     assert item.key == "win-rate:down" and "40 of 200" in item.detail
+    assert item.quote.startswith("lost because") and "7946" not in item.quote
     assert dg.win_rate_item(deals(80, 78), Q3) is None
     accounts = pd.DataFrame(
         {
@@ -98,7 +100,15 @@ def test_win_rate_and_churn_items_need_significance():
             + [pd.NaT] * 930,
         }
     )
-    assert dg.churn_item(accounts, Q3).key == "churn:up"
+    said = pd.DataFrame(
+        {
+            "channel": ["churn_survey", "nps"],
+            "created_at": pd.to_datetime(["2026-08-02", "2026-08-01"]),
+            "text": ["Too expensive for us now.", "fine"],
+        }
+    )
+    item = dg.churn_item(accounts, Q3, feedback=said)
+    assert item.key == "churn:up" and item.quote == "Too expensive for us now."
 
 
 def test_competitor_spike_needs_a_significant_rise():
