@@ -9,6 +9,7 @@ top labels are printed for the release note.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ from workbench.core.config import load_settings
 from workbench.core.store import load_output
 from workbench.ingest import pull
 from workbench.themes import engine as themes
+from workbench.themes.prep import name_words
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 
@@ -37,6 +39,7 @@ def real_run(request, shared_data, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"real_{name}")
     (root / "config").mkdir()
     sources = yaml.safe_load((REPO_CONFIG / "examples" / example).read_text(encoding="utf-8"))
+    sources["data_folders"] = [str(shared_data)]  # the throwaway project does not sit beside it
     for entries in sources["tables"].values():
         for source in entries:  # the examples point at ../shared/data relative to the checkout
             source["path"] = str(shared_data / source["path"].removeprefix("../shared/data/"))
@@ -61,6 +64,14 @@ def test_real_reviews_run_end_to_end_with_readable_labels(real_run):
     assert labels["label"].is_unique
     assert not labels["label"].str.contains(",").any()
     assert labels["label"].str.split().str.len().max() <= 4
+    # Labels a person would write: never a handle, a link, "Cluster N" or a name on its own.
+    feedback = pd.read_parquet(settings.paths.processed / "feedback.parquet")
+    names = name_words(feedback["text"].dropna().astype(str).tolist())
+    for label in labels["label"]:
+        words = label.lower().split()
+        assert "@" not in label and not re.search(r"(?i)https?|www|\.com\b", label), label
+        assert not label.lower().startswith("cluster"), label
+        assert not all(w in names for w in words), label
     quotes = load_output("quotes", settings)
     assert quotes["quote"].str.len().max() <= settings.themes.quote_max_chars
     top = "; ".join(f"{r.label} ({r.n_docs})" for r in labels.head(8).itertuples())
