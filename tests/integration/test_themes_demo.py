@@ -1,13 +1,19 @@
 """The theme engine on the full demo company: planted themes and planted facts are recovered.
 
 Uses the session fixture ``themed_settings`` (demo generated, pulled, ``themes.run`` for the
-latest complete quarter with the curated registry in config/themes.yaml). Pure discovery is
-measured by fitting again with an EMPTY registry, in memory (no files are overwritten).
+latest complete quarter with the curated registry in config/themes.yaml). Pure discovery runs
+``themes.run`` again on a copy of the project with an EMPTY registry (and no earlier model): its
+themes are mapped onto the planted ones by overlap (the discovered theme holding most of a planted
+theme's documents, from ``truth_labels.parquet``), and the four planted facts (rising,
+Enterprise-concentrated, competitor-linked, improved after a release) are checked on the
+discovered themes, as a team without the answer key would find them.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +21,7 @@ import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
 from workbench.analysis import sales
-from workbench.core.config import ShippedItem
+from workbench.core.config import ShippedItem, load_settings
 from workbench.core.store import load_output, load_table
 from workbench.themes import engine as themes
 from workbench.themes.embeddings import embedder_for
@@ -23,6 +29,7 @@ from workbench.themes.registry import Registry, load_registry
 
 pytestmark = pytest.mark.slow
 
+REPO = Path(__file__).resolve().parents[2]
 NMI_TARGET = 0.7
 UNASSIGNED = "__unassigned__"
 
@@ -47,6 +54,31 @@ def assignments(themed_settings) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def theme_table(themed_settings) -> pd.DataFrame:
     return load_output("themes", themed_settings)
+
+
+@pytest.fixture(scope="module")
+def discovered(themed_settings, tmp_path_factory):
+    """The themed demo project re-run with an EMPTY registry, in a copy without earlier models."""
+    root = tmp_path_factory.mktemp("demo_discovery")
+    for part in ("config", "data"):
+        shutil.copytree(themed_settings.root / part, root / part, ignore=shutil.ignore_patterns("models"))
+    (root / "config" / "themes.yaml").write_text("version: 1\nthemes: []\n", encoding="utf-8")
+    settings = load_settings(root=root)
+    themes.run(settings, quarter=None)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def planted_to_found(discovered, truth) -> dict[str, str]:
+    """Each planted theme -> the discovered theme holding most of its documents."""
+    assigned = load_output("assignments", discovered)
+    joined = assigned.merge(truth, on=["table", "record_id"], suffixes=("", "_truth"), validate="1:1")
+    joined = joined[joined["theme_id_truth"].notna() & joined["theme_id"].notna()]
+    overlap = pd.crosstab(joined["theme_id_truth"], joined["theme_id"])
+    found = overlap.idxmax(axis=1)
+    labels = load_output("themes", discovered).set_index("theme_id")["label"]
+    print("\nplanted -> discovered: " + "; ".join(f"{p} -> {labels[f]}" for p, f in found.items()))
+    return found.to_dict()
 
 
 def nmi(assigned: pd.DataFrame, truth: pd.DataFrame) -> float:
@@ -182,3 +214,81 @@ def test_themes_table_and_quotes_are_consistent(themed_settings, assignments, th
     expected = in_window.reindex(theme_table["theme_id"]).fillna(0).astype("int64").to_numpy()
     np.testing.assert_array_equal(theme_table["n_docs"].to_numpy(), expected)
     assert np.isfinite(assignments.loc[assignments["theme_id"].notna(), "similarity"]).all()
+
+
+# --------------------------------------------------------------------------- facts by discovery
+
+
+def test_the_four_fact_themes_are_discovered_as_distinct_themes(planted_to_found, facts, discovered):
+    fact_themes = [facts[f]["theme_id"] for f in ("rising", "enterprise", "competitor", "improved")]
+    found = [planted_to_found[t] for t in fact_themes]
+    assert len(set(found)) == 4
+    table = load_output("themes", discovered)
+    assert (table["status"] == "emerging").all()  # discovered, not matched to any answer key
+
+
+def test_discovered_rising_theme_is_flagged_rising(discovered, facts, planted_to_found):
+    fact = facts["rising"]
+    metrics = load_output("metrics", discovered)
+    row = metrics[
+        (metrics["quarter"] == fact["quarter"]) & (metrics["theme_id"] == planted_to_found[fact["theme_id"]])
+    ].iloc[0]
+    assert row["trend"] == "rising" and row["significant"]
+
+
+def test_discovered_enterprise_theme_is_concentrated_in_enterprise(discovered, facts, planted_to_found):
+    fact = facts["enterprise"]
+    splits = load_output("splits_segment", discovered)
+    lift = splits[splits["segment"] == fact["segment"]].groupby("theme_id")["concentration"].mean()
+    assert lift.idxmax() == planted_to_found[fact["theme_id"]]
+    assert lift.max() > 2
+
+
+def test_discovered_competitor_theme_dominates_losses_to_that_competitor(discovered, facts, planted_to_found):
+    fact = facts["competitor"]
+    lost = sales.lost_deal_themes(
+        load_table("deals", discovered),
+        load_output("assignments", discovered),
+        load_output("themes", discovered),
+        competitor=fact["competitor"],
+        competitors=load_table("competitors", discovered),
+    )
+    assert lost.iloc[0]["theme_id"] == planted_to_found[fact["theme_id"]]
+    assert lost.iloc[0]["share_of_lost"] > 0.5
+
+
+def test_discovered_improvement_shows_as_a_significant_drop_after_the_release(
+    discovered, facts, planted_to_found
+):
+    from workbench.analysis import outcomes
+
+    fact = facts["improved"]
+    item = ShippedItem(
+        id=fact["id"],
+        name=fact["name"],
+        shipped_on=fact["shipped_on"],
+        feature=fact["feature"],
+        theme_id=planted_to_found[fact["theme_id"]],
+    )
+    result = outcomes.before_after(
+        item, None, load_output("assignments", discovered), load_table("feedback", discovered)
+    )
+    share = result.set_index("metric").loc["theme_share"]
+    assert share["significant"] and share["after"] < share["before"]
+
+
+def test_shipped_registry_is_an_analysts_not_the_generators_bank():
+    """config/themes.yaml reads like an analyst's after a review, not a copy of the answer key."""
+    import yaml
+
+    from workbench.demo.text import THEMES
+
+    shipped = yaml.safe_load((REPO / "config" / "themes.yaml").read_text(encoding="utf-8"))
+    registry = {t["id"]: t for t in shipped["themes"]}
+    bank = {t.id: t for t in THEMES}
+    assert set(bank) <= set(registry)  # the ids the planted facts and shipped items refer to
+    same_labels = [i for i in bank if registry[i]["label"] == bank[i].label]
+    same_seeds = [i for i in bank if set(registry[i]["seed_phrases"]) == set(bank[i].seed_phrases)]
+    assert not same_labels and not same_seeds
+    shared = sum(len(set(registry[i]["seed_phrases"]) & set(bank[i].seed_phrases)) for i in bank)
+    assert shared <= len(bank)  # at most one seed phrase per theme in common with the bank
