@@ -216,3 +216,10 @@ def test_workbench_schema_prints_the_theme_outputs():
         assert f"\n{name}" in out or name in out
     one = CliRunner().invoke(app, ["schema", "Metrics"])
     assert one.exit_code == 0 and "p_adjusted" in one.output and "feedback_id" not in one.output
+
+
+def test_open_report_creates_no_folder_until_something_is_written(project):
+    ctx = wb.open_report(quarter="2026Q1")
+    assert ctx.q == "2026Q1" and not ctx.out_dir.exists()
+    ctx.save_table(pd.DataFrame({"a": [1]}), "t")
+    assert (ctx.out_dir / "tables" / "t.csv").is_file()

@@ -303,8 +303,8 @@ def open_report(
     """
     settings = load_settings(config or None)
     resolved = resolve_quarter(settings, quarter or None)
+    # created by the first chart or table written, so a look at an empty quarter leaves no folder
     out = Path(output_dir) if output_dir else settings.paths.reports / "scratch" / str(resolved)
-    out.mkdir(parents=True, exist_ok=True)
     theme.register()
     registry = theme.registry_order(settings.resolve(settings.themes.registry))
     ctx = ReportContext(settings, resolved, out, segment or None)
