@@ -198,6 +198,7 @@ if themed:
 if themed:
     import pandas as pd
 
+    from workbench.analysis.joins import theme_labels
     from workbench.themes import hierarchy
     from workbench.themes.registry import load_registry
 
@@ -219,6 +220,8 @@ if themed:
             theme_metrics[theme_metrics["quarter"] == ctx.q],
             mapping,
         ).merge(names.drop_duplicates("theme_id")[["theme_id", "label"]], on="theme_id", how="left")
+        hidden = set(themes["theme_id"]) - set(theme_labels(themes)["theme_id"])
+        groups = groups[~groups["theme_id"].isin(hidden)].reset_index(drop=True)
         groups["label"] = groups["label"].where(
             groups["level"] == "parent", "  - " + groups["label"].astype(str)
         )
@@ -231,6 +234,25 @@ if themed:
                 max_rows=60,
             )
         )
+        from workbench.analysis import drivers
+
+        group_ids = {p.id for p in registry.parents}
+        for frame in drivers.compute(
+            ctx.q,
+            ctx.output("assignments"),
+            themes,
+            ctx.table("feedback"),
+            *ctx.tables_or_none("accounts", "deals"),
+            alpha=ctx.settings.themes.alpha,
+            fy_start_month=ctx.fy,
+            parents=mapping,
+            parent_labels=hierarchy.parent_labels(registry),
+        ):
+            if frame is not None:
+                for statement in frame[frame["significant"] & frame["theme_id"].isin(group_ids)]["statement"][
+                    :3
+                ]:
+                    display(html.paragraph(statement))
     else:
         display(html.paragraph("No theme groups yet: `workbench themes review` proposes them.", muted=True))
 

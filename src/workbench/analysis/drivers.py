@@ -38,7 +38,7 @@ never stated.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,7 @@ from workbench.analysis.joins import closed_quarter, require_columns, theme_labe
 from workbench.analysis.stats import two_proportion_pvalue
 from workbench.core.formatting import money, pct
 from workbench.core.quarters import Quarter, quarter_labels
+from workbench.themes.hierarchy import rollup_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -584,6 +585,8 @@ def compute(
     fy_start_month: int = 1,
     period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     exposure_quarters: int = 4,
+    parents: Mapping[str, str] | None = None,
+    parent_labels: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
     """The three driver tables of a quarter from the canonical tables and theme outputs.
 
@@ -591,6 +594,10 @@ def compute(
     date range, for weekly digests). The churn driver pools the ``exposure_quarters`` quarters
     before ``quarter`` and follows each into its next quarter, so every outcome has been observed.
     Hidden themes are not tested. A table is None when its inputs are absent.
+
+    With ``parents`` (theme id -> parent id, :func:`workbench.themes.hierarchy.parent_map`) the
+    tests run on the parent groups: a record or account raising two themes of one group counts
+    once, and the BH correction runs over the groups. ``parent_labels`` names them.
 
     Returns:
         ``(nps, churn, deals)`` from :func:`nps_drivers`, :func:`churn_drivers`, :func:`deal_drivers`.
@@ -601,6 +608,14 @@ def compute(
     visible = set(labels["theme_id"])
     pairs = feedback_pairs(assignments, feedback, fy_start_month)
     pairs = pairs[pairs["theme_id"].isin(visible)]
+    deal_pairs = assignments[(assignments["table"] == "deals") & assignments["theme_id"].isin(visible)]
+    deal_pairs = deal_pairs[["record_id", "theme_id"]]
+    if parents is not None:
+        pairs = rollup_pairs(pairs, parents)
+        deal_pairs = rollup_pairs(deal_pairs, parents)
+        if parent_labels is not None:
+            labels = pd.concat([parent_labels[["theme_id", "label"]], labels[["theme_id", "label"]]])
+            labels = labels.drop_duplicates("theme_id").reset_index(drop=True)
     created = pd.to_datetime(feedback["created_at"])
     fb_in = feedback[(created >= start) & (created < end)]
     nps_table = None
@@ -625,11 +640,8 @@ def compute(
             )
     deal_table = None
     if deals is not None and "notes" in deals.columns and len(deals):
-        rows = assignments[(assignments["table"] == "deals") & assignments["theme_id"].isin(visible)]
         closed_at = pd.to_datetime(deals["closed_at"])
         closed = deals[(closed_at >= start) & (closed_at < end)]
         if len(closed):
-            deal_table = deal_drivers(
-                closed, rows[["record_id", "theme_id"]], labels, alpha=alpha, fy_start_month=fy_start_month
-            )
+            deal_table = deal_drivers(closed, deal_pairs, labels, alpha=alpha, fy_start_month=fy_start_month)
     return nps_table, churn_table, deal_table

@@ -168,3 +168,37 @@ def test_driver_insight_headlines_the_strongest_driver():
     assert found.headline == "'Billing' costs the most NPS: 30.0 points"
     assert found.detail == nps.iloc[0]["statement"]
     assert driver_insight(nps.assign(significant=False), None, None) is None
+
+
+def test_compute_rolls_up_to_parent_groups_counting_each_response_once():
+    # 100 NPS responses in 2026Q3: r0-r19 raise "a1" and r10-r29 raise "a2" (both children of
+    # "grp-a"), all 30 of them detractors; the other 70 are promoters.
+    ids = [f"r{i}" for i in range(100)]
+    feedback = pd.DataFrame(
+        {
+            "feedback_id": ids,
+            "created_at": pd.Timestamp("2026-08-01"),
+            "score": [0] * 30 + [10] * 70,
+            "account_id": [f"acc{i}" for i in range(100)],
+            "channel": "nps",
+        }
+    )
+    assignments = pd.DataFrame(
+        {
+            "table": "feedback",
+            "record_id": ids[:20] + ids[10:30],
+            "theme_id": ["a1"] * 20 + ["a2"] * 20,
+        }
+    )
+    themes = pd.DataFrame({"theme_id": ["a1", "a2"], "label": ["A one", "A two"]})
+    parents = {"a1": "grp-a", "a2": "grp-a"}
+    names = pd.DataFrame({"theme_id": ["grp-a"], "label": ["Group A"]})
+    nps, churn, deals = drivers.compute(
+        "2026Q3", assignments, themes, feedback, parents=parents, parent_labels=names
+    )
+    row = nps.set_index("theme_id").loc["grp-a"]
+    assert (row["label"], row["n_with"], row["n_without"]) == ("Group A", 30, 70)
+    assert row["nps_with"] == pytest.approx(-100) and row["nps_without"] == pytest.approx(100)
+    assert churn is None and deals is None
+    children, _, _ = drivers.compute("2026Q3", assignments, themes, feedback)
+    assert set(children["theme_id"]) == {"a1", "a2"} and children["n_with"].tolist() == [20, 20]
