@@ -223,3 +223,10 @@ def test_open_report_creates_no_folder_until_something_is_written(project):
     assert ctx.q == "2026Q1" and not ctx.out_dir.exists()
     ctx.save_table(pd.DataFrame({"a": [1]}), "t")
     assert (ctx.out_dir / "tables" / "t.csv").is_file()
+
+
+def test_a_report_notebook_outside_the_project_says_how_to_point_at_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("WORKBENCH_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"WORKBENCH_HOME.*wb\.use"):
+        wb.open_report()

@@ -476,6 +476,11 @@ def load_settings(path: str | Path | None = None, root: Path | None = None) -> S
     if path is None:
         root = root or find_root()
         path = root / DEFAULT_CONFIG
+        if not path.is_file():
+            raise ConfigError(
+                f"no project found: {root} and the folders above it have no {DEFAULT_CONFIG}; "
+                'set WORKBENCH_HOME to the project folder, or in a notebook call wb.use("path/to/project")'
+            )
     path = Path(path).resolve()
     if root is None:
         root = path.parent.parent if path.parent.name == "config" else path.parent
