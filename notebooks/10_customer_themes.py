@@ -174,9 +174,7 @@ if themed:
         found_any = found_any or not significant.empty
         for statement in significant["statement"].head(3):
             display(html.paragraph(statement))
-        significant = significant.assign(
-            p_bh=significant["p_adjusted"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}")
-        )
+        significant = significant.assign(p_bh=drivers.format_p(significant["p_adjusted"]))
         display(
             html.table(
                 significant,

@@ -83,6 +83,11 @@ def nps(score: pd.Series | np.ndarray) -> float:
     return float(v.mean() * 100) if len(v) else float("nan")
 
 
+def format_p(p_values: pd.Series) -> pd.Series:
+    """p-values as table text: ``< 0.001`` or three decimals; empty for NaN."""
+    return p_values.map(lambda p: "" if pd.isna(p) else "< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
 def bh_adjust(p_values: pd.Series) -> pd.Series:
     """Benjamini-Hochberg adjusted p-values over the non-NaN entries (NaN stays NaN)."""
     out = pd.Series(np.nan, index=p_values.index, dtype=float)

@@ -202,3 +202,7 @@ def test_compute_rolls_up_to_parent_groups_counting_each_response_once():
     assert churn is None and deals is None
     children, _, _ = drivers.compute("2026Q3", assignments, themes, feedback)
     assert set(children["theme_id"]) == {"a1", "a2"} and children["n_with"].tolist() == [20, 20]
+
+
+def test_format_p():
+    assert drivers.format_p(pd.Series([0.0001, 0.0123, np.nan])).tolist() == ["< 0.001", "0.012", ""]
