@@ -10,7 +10,8 @@ One run, for a report quarter Q:
    candidates with a phrase label (:mod:`workbench.themes.labels`);
 3. saves the model (BERTopic safetensors + state) under ``<models>/themes/<Q>/``;
 4. assigns EVERY document of every pulled quarter in streamed chunks that read only the saved
-   model, and scores sentiment and intent;
+   model, scores sentiment from the same embeddings (:mod:`workbench.themes.sentiment`; VADER
+   for embedding models the sentiment head was not trained on) and intent;
 5. writes ``assignments``, ``themes``, ``metrics``, ``splits_segment``, ``splits_channel`` and
    ``quotes`` under ``data/processed/themes/``.
 
@@ -39,6 +40,7 @@ from workbench.core.quarters import Quarter, last_complete_quarter
 from workbench.core.schemas import ASSIGNMENT_COLUMNS, THEME_COLUMNS
 from workbench.core.store import MissingDataError, atomic, load_table, themes_path, write_atomic
 from workbench.themes import bertopic_model as tm
+from workbench.themes import sentiment
 from workbench.themes.cluster import KChoice, choose_n_clusters, nearest, similarity_floor, stratified_sample
 from workbench.themes.embeddings import (
     DISTILL,
@@ -401,7 +403,9 @@ def assign_documents(
 
     Memory stays bounded by the chunk: embeddings of one chunk at a time (from the cache when seen).
     Each chunk is embedded as modelling text (:mod:`workbench.themes.prep`), never its original.
-    Blank texts are unassigned. Returns ``doc_id, theme_id, similarity`` in the order of ``docs``.
+    The sentiment head reads the same vectors, so sentiment costs no second embedding pass.
+    Blank texts are unassigned. Returns ``doc_id, theme_id, similarity, sentiment,
+    sentiment_label`` in the order of ``docs`` (sentiment null when the head does not fit the model).
     """
     if embedder.model_id != model.model_id:
         raise WorkbenchError(
@@ -409,19 +413,30 @@ def assign_documents(
         )
     theme_ids = np.full(len(docs), None, dtype=object)
     similarity = np.full(len(docs), np.nan)
+    scores, labels = np.full(len(docs), np.nan), np.full(len(docs), None, dtype=object)
+    head = sentiment.head_for(embedder.model_id)
     usable = np.flatnonzero(has_text(docs))
     texts = docs["text"].to_numpy()
     for start in range(0, len(usable), chunk_size):
         rows = usable[start : start + chunk_size]
         originals = texts[rows].tolist()
-        # The modelling text, masked with the terms the model was fitted with (see prep.py).
+        # The modelling text, masked with the terms the model was fitted with (see prep.py); the
+        # sentiment head reads the same vectors, so handles and URLs do not sway it either.
         vectors = embedder.embed(prep_texts(originals, model.mask_terms))
         ids, sims = model.assign(vectors, detect_languages(originals) if model.languages else None)
         theme_ids[rows] = ids
         similarity[rows] = sims
+        if head is not None:
+            scores[rows], labels[rows] = head.score(vectors)
         logger.info("assigned %d/%d documents", min(start + chunk_size, len(usable)), len(usable))
     return pd.DataFrame(
-        {"doc_id": docs["doc_id"].to_numpy(), "theme_id": theme_ids, "similarity": similarity}
+        {
+            "doc_id": docs["doc_id"].to_numpy(),
+            "theme_id": theme_ids,
+            "similarity": similarity,
+            "sentiment": scores,
+            "sentiment_label": labels,
+        }
     )
 
 
@@ -643,6 +658,10 @@ def run(settings: Settings, quarter: str | None = None) -> ThemeRunResult:
         assigned = assign_documents(docs, model, embedder, settings.themes.chunk_size)
     lap("assign")
     texts = docs["text"].tolist()
+    senti, senti_label = assigned["sentiment"].to_numpy(), assigned["sentiment_label"].to_numpy()
+    if sentiment.head_for(embedder.model_id) is None:
+        logger.info("sentiment: VADER (the sentiment head reads other vectors than %s)", embedder.model_id)
+        senti, senti_label = sentiment.vader(texts)
     assignments = pd.DataFrame(
         {
             "doc_id": docs["doc_id"],
@@ -651,7 +670,9 @@ def run(settings: Settings, quarter: str | None = None) -> ThemeRunResult:
             "quarter": docs["quarter"],
             "theme_id": assigned["theme_id"],
             "similarity": assigned["similarity"].astype("float64"),
-            "sentiment": np.asarray(text.sentiment_scores(texts), dtype="float64"),
+            "sentiment": senti.astype("float64"),
+            "sentiment_label": senti_label,
+            **sentiment.stated_scores(docs, feedback),
             "intent": text.classify_intent(texts),
         }
     )[list(ASSIGNMENT_COLUMNS)]

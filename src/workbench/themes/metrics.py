@@ -50,7 +50,10 @@ from workbench.themes.text import INTENTS
 logger = logging.getLogger(__name__)
 
 INTENT_SHARES = tuple(i for i in INTENTS if i != "other")  # "other" is the remainder
-NEGATIVE_BELOW = -0.05  # VADER's own threshold for a negative compound score
+# Negative items: ``sentiment_label == 'negative'`` when the assignments carry labels (the theme
+# engine's sentiment head, see workbench.themes.sentiment); for older assignments with a score only,
+# a score below VADER's own threshold for a negative compound score.
+NEGATIVE_BELOW = -0.05
 METRIC_COLUMNS = [
     "quarter",
     "theme_id",
@@ -61,6 +64,7 @@ METRIC_COLUMNS = [
     "sentiment_mean",
     "negative_share",
     "rating_mean",
+    "nps_mean",
     *(f"intent_{i}" for i in INTENT_SHARES),
     "prev_volume",
     "prev_share",
@@ -102,21 +106,26 @@ def feedback_assignments(
     are dropped, so shares are shares of the real themes.
 
     Returns:
-        ``doc_id, record_id, quarter, theme_id, sentiment, intent, channel, account_id, rating,
-        segment, arr`` (missing optional inputs become nulls).
+        ``doc_id, record_id, quarter, theme_id, sentiment, sentiment_label, intent, channel,
+        account_id, rating, score, segment, arr`` (missing optional inputs become nulls). ``rating``
+        and ``score`` are what the customer stated (stars, NPS), kept beside the inferred sentiment.
     """
     _require(assignments, ["table", "record_id", "quarter", "theme_id"], "assignments")
     _require(feedback, ["feedback_id"], "feedback")
     _require(accounts, ["account_id"], "accounts")
     rows = assignments.loc[assignments["table"] == "feedback"].copy()
-    for col in ("doc_id", "sentiment", "intent"):
+    for col in ("doc_id", "sentiment", "sentiment_label", "intent"):
         if col not in rows.columns:
             rows[col] = None
-    rows = rows[["doc_id", "record_id", "quarter", "theme_id", "sentiment", "intent"]]
+    rows = rows[["doc_id", "record_id", "quarter", "theme_id", "sentiment", "sentiment_label", "intent"]]
     fb = feedback[
-        [c for c in ("feedback_id", "channel", "account_id", "rating", "quarter") if c in feedback.columns]
+        [
+            c
+            for c in ("feedback_id", "channel", "account_id", "rating", "score", "quarter")
+            if c in feedback.columns
+        ]
     ].rename(columns={"quarter": "_fb_quarter"})
-    for col in ("channel", "account_id", "rating"):
+    for col in ("channel", "account_id", "rating", "score"):
         if col not in fb.columns:
             fb[col] = None
     merged = _merge(
@@ -153,23 +162,35 @@ def feedback_assignments(
             "quarter",
             "theme_id",
             "sentiment",
+            "sentiment_label",
             "intent",
             "channel",
             "account_id",
             "rating",
+            "score",
             "segment",
             "arr",
         ],
     ]
-    out = out.astype({"sentiment": "float64", "rating": "float64", "arr": "float64"})
+    out = out.astype({"sentiment": "float64", "rating": "float64", "score": "float64", "arr": "float64"})
     return out.reset_index(drop=True)
+
+
+def _negative(rows: pd.DataFrame) -> pd.Series:
+    """1.0 for a negative item, 0.0 otherwise, NaN without sentiment: the label first, else the score."""
+    score_says = (rows["sentiment"] < NEGATIVE_BELOW).where(rows["sentiment"].notna())
+    if "sentiment_label" not in rows.columns:
+        return score_says.astype("float64")
+    labels = rows["sentiment_label"]
+    label_says = (labels == "negative").where(labels.notna())
+    return label_says.where(labels.notna(), score_says).astype("float64")
 
 
 def _per_theme_quarter(rows: pd.DataFrame) -> pd.DataFrame:
     """Aggregates that need only the rows of one (quarter, theme)."""
     keys = ["quarter", "theme_id"]
     frame = rows.assign(
-        _negative=(rows["sentiment"] < NEGATIVE_BELOW).where(rows["sentiment"].notna()).astype("float64"),
+        _negative=_negative(rows),
         **{f"intent_{i}": (rows["intent"] == i).astype("float64") for i in INTENT_SHARES},
     )
     grouped = frame.groupby(keys, sort=True)
@@ -179,6 +200,7 @@ def _per_theme_quarter(rows: pd.DataFrame) -> pd.DataFrame:
         sentiment_mean=("sentiment", "mean"),
         negative_share=("_negative", "mean"),
         rating_mean=("rating", "mean"),
+        nps_mean=("score", "mean"),
         **{f"intent_{i}": (f"intent_{i}", "mean") for i in INTENT_SHARES},
     )
     # ARR touched: each account once, however many times it spoke about the theme.

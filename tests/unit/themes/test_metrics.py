@@ -104,6 +104,20 @@ def test_sentiment_rating_and_intent_mix():
     assert out.loc["t2", "intent_value"] == pytest.approx(1.0)
 
 
+def test_negative_share_follows_the_sentiment_label_and_nps_sits_beside_it():
+    assignments, feedback = _frames(BASIC)
+    # The head's labels can disagree with a -0.05 cut on the score: the label wins where present.
+    labels = {"f1": "neutral", "f2": "negative", "f3": None, "f4": "positive"}
+    assignments["sentiment_label"] = assignments["record_id"].map(labels)
+    feedback["score"] = feedback["feedback_id"].map({"f1": 2.0, "f2": 4.0, "f4": 10.0})
+    out = theme_metrics(assignments, feedback, ACCOUNTS, ["2026Q3"], SETTINGS).set_index("theme_id")
+    # t1: f1 neutral (score -0.5 ignored), f2 negative, f3 unlabelled so its score 0.3 decides: 1 of 3
+    assert out.loc["t1", "negative_share"] == pytest.approx(1 / 3)
+    assert out.loc["t1", "nps_mean"] == pytest.approx(3.0)  # f3 stated no NPS
+    assert out.loc["t2", "nps_mean"] == pytest.approx(10.0)
+    assert out.loc["t1", "rating_mean"] == pytest.approx(3.0)
+
+
 def test_quarter_over_quarter_change():
     out = _basic_metrics().set_index("theme_id")
     assert out.loc["t1", "prev_volume"] == 1 and out.loc["t2", "prev_volume"] == 2

@@ -148,7 +148,11 @@ def test_every_output_is_written_with_the_contract_columns(project, first_run):
     assert assignments["doc_id"].is_unique
     assert set(assignments.loc[assignments["table"] == "deals", "record_id"]) == {"D1", "D3"}
     assert assignments["intent"].isin(["goal", "blocker", "value", "request", "other"]).all()
-    assert assignments["sentiment"].between(-1, 1).all()
+    # sentiment for every text (VADER here: the fake embedder is not the head's model), none for blank text
+    blank = assignments["record_id"].isin(fb.loc[fb["text"].str.strip() == "", "feedback_id"])
+    assert assignments.loc[~blank, "sentiment"].between(-1, 1).all()
+    assert assignments.loc[~blank, "sentiment_label"].isin(["negative", "neutral", "positive"]).all()
+    assert assignments.loc[blank, "sentiment"].isna().all() and blank.any()
 
 
 def test_registered_themes_are_recovered_and_the_unknown_one_is_an_emerging_candidate(project, first_run):

@@ -1,0 +1,140 @@
+"""Train the sentiment head shipped in ``src/workbench/themes/assets/sentiment_head.npz``.
+
+Usage: ``.venv/bin/python bench/train_sentiment.py [--check]``
+
+The head is a multinomial logistic regression on the all-MiniLM-L6-v2 sentence embeddings that the
+theme engine computes anyway (see ``workbench.themes.sentiment`` and docs/sentiment.md). It is
+trained on public star-rated reviews only:
+
+* ``../shared/data/uber_play_reviews``: Google Play reviews of the Uber app (score 1-5);
+* ``../shared/data/amazon_alexa``: Amazon reviews of Alexa devices (rating 1-5).
+
+Stars map to classes as 1-2 negative, 3 neutral, 4-5 positive. One text in five of each source
+(chosen by a hash of the text, so identical texts never straddle the split) is held out from
+training and from the choice of hyper-parameters; ``bench/bench_sentiment.py`` reports on it. The
+UCI sentiment sentences are the evaluation set and are never read here.
+
+Regularisation ``C`` and the class weighting are chosen by grouped 5-fold cross-validation on the
+training rows (macro-F1 over the three classes). Everything is deterministic (lbfgs, fixed folds),
+so rerunning reproduces the committed weights; ``--check`` retrains and compares instead of
+writing. Embeddings come from the project's cache (``.cache/embeddings``), so only the first run
+embeds (about 10,000 distinct texts: minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.themes import sentiment
+from workbench.themes.embeddings import DEFAULT_SPEC, Embedder
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+CACHE = REPO / ".cache"
+UBER = Path("uber_play_reviews") / "uber_reviews_without_reviewid.csv"
+ALEXA = Path("amazon_alexa") / "amazon_alexa.tsv"
+HOLDOUT_BUCKETS = 5  # one text in five is held out
+SOURCES = ("uber_play_reviews", "amazon_alexa")
+
+
+def stars_to_label(stars: pd.Series) -> pd.Series:
+    """1-2 stars negative, 3 neutral, 4-5 positive (the usual reading of a 5-star scale)."""
+    s = pd.to_numeric(stars, errors="coerce")
+    out = pd.Series(pd.NA, index=s.index, dtype="object")
+    out[s <= 2] = "negative"
+    out[s == 3] = "neutral"
+    out[s >= 4] = "positive"
+    return out
+
+
+def _held_out(texts: pd.Series) -> np.ndarray:
+    """True for the texts whose sha256 falls in the held-out bucket: stable and duplicate-safe."""
+    digests = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
+    return np.array([int.from_bytes(d[:4], "big") % HOLDOUT_BUCKETS == 0 for d in digests], dtype=bool)
+
+
+def load_reviews(shared: Path = SHARED) -> pd.DataFrame:
+    """The rated reviews of both sources: ``source, text, stars, label, held_out``.
+
+    Blank texts are dropped, and a (text, stars) pair that repeats ("Good", 5) is kept once, so the
+    many one-word reviews do not outweigh the rest.
+    """
+    uber = pd.read_csv(shared / UBER, encoding="utf-8-sig")
+    alexa = pd.read_csv(shared / ALEXA, sep="\t", encoding="utf-8-sig")
+    frames = [
+        pd.DataFrame({"source": "uber_play_reviews", "text": uber["content"], "stars": uber["score"]}),
+        pd.DataFrame({"source": "amazon_alexa", "text": alexa["verified_reviews"], "stars": alexa["rating"]}),
+    ]
+    rows = pd.concat(frames, ignore_index=True)
+    rows = rows[rows["text"].map(lambda t: isinstance(t, str) and bool(t.strip()))]
+    rows = rows.assign(text=rows["text"].astype(object), stars=pd.to_numeric(rows["stars"], errors="coerce"))
+    rows = rows.dropna(subset=["stars"]).drop_duplicates(["source", "text", "stars"])
+    rows["label"] = stars_to_label(rows["stars"])
+    rows["held_out"] = _held_out(rows["text"])
+    return rows.reset_index(drop=True)
+
+
+def embed(texts: list[str], cache: Path = CACHE) -> np.ndarray:
+    """MiniLM vectors of ``texts`` through the project's embedding cache (computed only once)."""
+    return Embedder(DEFAULT_SPEC, cache_dir=cache).embed(texts)
+
+
+def train(rows: pd.DataFrame, vectors: np.ndarray) -> sentiment.SentimentHead:
+    """Choose C and class weights by cross-validation on the training rows, then fit on all of them."""
+    train_mask = ~rows["held_out"].to_numpy()
+    texts = rows.loc[train_mask, "text"].to_numpy()
+    groups = np.array([hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts])
+    return sentiment.fit_head(
+        vectors[train_mask],
+        rows.loc[train_mask, "label"].to_numpy(dtype=object),
+        groups=groups,
+        model_id=Embedder(DEFAULT_SPEC).model_id,
+        provenance={
+            "sources": list(SOURCES),
+            "rows_per_source": rows.loc[train_mask, "source"].value_counts().sort_index().to_dict(),
+            "label_counts": rows.loc[train_mask, "label"].value_counts().sort_index().to_dict(),
+            "stars": "1-2 negative, 3 neutral, 4-5 positive",
+            "held_out": f"sha256(text) bucket 0 of {HOLDOUT_BUCKETS}, per source",
+        },
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="retrain and compare with the committed head")
+    parser.add_argument("--out", type=Path, default=sentiment.HEAD_PATH)
+    args = parser.parse_args()
+    if not SHARED.is_dir():
+        print(f"{SHARED} is absent: nothing to train on", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    rows = load_reviews()
+    vectors = embed(rows["text"].tolist())
+    print(
+        f"{len(rows):,} rated reviews ({int((~rows['held_out']).sum()):,} for training), embedded "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+    head = train(rows, vectors)
+    print(json.dumps(head.meta, indent=1))
+    if args.check:
+        committed = sentiment.load_head(args.out)
+        same = np.allclose(committed.weights, head.weights, atol=1e-4) and np.allclose(
+            committed.bias, head.bias, atol=1e-4
+        )
+        print("reproduces the committed head" if same else "DIFFERS from the committed head")
+        return 0 if same else 1
+    head.save(args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes) in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

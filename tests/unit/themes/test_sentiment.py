@@ -1,0 +1,179 @@
+"""The sentiment head: its arithmetic, the VADER fallback, the shipped weights and their retraining."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.themes import sentiment
+from workbench.themes.embeddings import DEFAULT_SPEC, Embedder
+
+REPO = Path(__file__).resolve().parents[3]
+DIM = 4
+# A toy head on 4-d vectors: axis 0 is "negative", axis 1 "neutral", axis 2 "positive".
+TOY = sentiment.SentimentHead(
+    weights=np.array([[5, 0, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0]], dtype=np.float32),
+    bias=np.zeros(3, dtype=np.float32),
+    model_id="toy-model",
+)
+NEG, NEU, POS = np.eye(DIM, dtype=np.float32)[:3]
+# UCI binary accuracy of the shipped head, as written to docs/benchmarks.md by bench/bench_sentiment.py
+# ("Sentiment on real labelled data", UCI sentences, all three, MiniLM head). Update both together.
+UCI_ACCURACY_BENCHMARK = 0.813
+
+
+def test_probabilities_sum_to_one_and_follow_the_weights():
+    proba = TOY.probabilities(np.stack([NEG, NEU, POS]))
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert proba.argmax(axis=1).tolist() == [0, 1, 2]
+
+
+def test_score_is_p_positive_minus_p_negative_and_agrees_with_the_label():
+    vectors = np.stack([NEG, NEU, POS, (POS + NEU) / 2, (NEG + 0.9 * POS)])
+    scores, labels = TOY.score(vectors)
+    proba = TOY.probabilities(vectors)
+    assert np.allclose(scores, proba[:, 2] - proba[:, 0])
+    assert labels.tolist()[:3] == ["negative", "neutral", "positive"]
+    assert np.all((scores >= -1) & (scores <= 1))
+    assert all(s > 0 for s, lab in zip(scores, labels, strict=True) if lab == "positive")
+    assert all(s < 0 for s, lab in zip(scores, labels, strict=True) if lab == "negative")
+
+
+def test_score_of_no_vectors_is_empty():
+    scores, labels = TOY.score(np.zeros((0, DIM), dtype=np.float32))
+    assert scores.shape == (0,) and labels.shape == (0,)
+
+
+def test_wrong_width_is_refused():
+    with pytest.raises(ValueError, match="expected"):
+        TOY.probabilities(np.zeros((2, DIM + 1)))
+
+
+def test_save_and_load_round_trip(tmp_path):
+    head = sentiment.SentimentHead(TOY.weights, TOY.bias + 0.5, "toy-model", meta={"chosen": {"C": 1.0}})
+    loaded = sentiment.load_head(head.save(tmp_path / "head.npz"))
+    assert np.array_equal(loaded.weights, head.weights) and np.array_equal(loaded.bias, head.bias)
+    assert loaded.model_id == "toy-model" and loaded.meta == {"chosen": {"C": 1.0}}
+
+
+def test_unreadable_head_is_a_workbench_error(tmp_path):
+    bad = tmp_path / "head.npz"
+    bad.write_bytes(b"not an npz")
+    with pytest.raises(sentiment.SentimentHeadError):
+        sentiment.load_head(bad)
+
+
+def test_vader_labels_use_vaders_thresholds():
+    labels = sentiment.vader_labels(np.array([-0.5, -0.05, 0.0, 0.049, 0.05, np.nan]))
+    assert labels.tolist() == ["negative", "negative", "neutral", "neutral", "positive", None]
+
+
+def test_other_embedding_models_fall_back_to_vader():
+    texts = ["I love it, wonderful", "terrible, awful, I hate it", "", None]
+    scores, labels, method = sentiment.score(texts, np.zeros((4, 256), dtype=np.float32), "m2v-distill")
+    assert method == sentiment.METHOD_VADER
+    assert labels.tolist() == ["positive", "negative", None, None]
+    assert scores[0] > 0 > scores[1] and np.isnan(scores[2:]).all()
+
+
+def test_the_head_is_used_for_its_own_model_and_blank_texts_get_nothing():
+    head = sentiment.shipped_head()
+    vectors = np.zeros((3, head.weights.shape[1]), dtype=np.float32)
+    vectors[:, 0] = 1.0
+    scores, labels, method = sentiment.score(["fine", " ", "ok"], vectors, head.model_id)
+    assert method == sentiment.METHOD_HEAD
+    assert labels[1] is None and np.isnan(scores[1])
+    assert np.allclose(scores[[0, 2]], head.score(vectors[[0, 2]])[0])
+
+
+def test_stated_scores_sit_beside_the_documents_and_deal_notes_have_none():
+    docs = pd.DataFrame(
+        {"table": ["feedback", "feedback", "deals", "feedback"], "record_id": ["f1", "f2", "f1", "f9"]}
+    )
+    feedback = pd.DataFrame({"feedback_id": ["f1", "f2"], "rating": [2.0, None], "score": ["9", "3"]})
+    out = sentiment.stated_scores(docs, feedback)
+    assert list(out.columns) == ["stated_rating", "stated_nps"]
+    assert out["stated_rating"].tolist()[:1] == [2.0] and out["stated_rating"].iloc[1:].isna().all()
+    assert out["stated_nps"].tolist()[:2] == [9.0, 3.0] and out["stated_nps"].iloc[2:].isna().all()
+    unrated = sentiment.stated_scores(docs, feedback[["feedback_id"]])
+    assert unrated.isna().all().all() and len(unrated) == len(docs)
+
+
+def test_shipped_head_is_small_and_reads_the_default_model():
+    head = sentiment.shipped_head()
+    assert sentiment.HEAD_PATH.stat().st_size < 64_000
+    assert head.model_id == Embedder(DEFAULT_SPEC).model_id
+    assert head.weights.shape == (3, 384) and np.isfinite(head.weights).all()
+    assert head.meta["chosen"]["C"] in sentiment.C_GRID
+
+
+def test_fit_head_picks_from_the_grid_and_separates_the_classes():
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 8) * 3
+    y = np.repeat(np.array(sentiment.LABELS, dtype=object), 40)
+    x = centres[np.repeat([0, 1, 2], 40)] + rng.normal(scale=0.5, size=(120, 8))
+    head = sentiment.fit_head(x, y, groups=np.arange(120), model_id="toy", provenance={"sources": ["toy"]})
+    assert head.meta["chosen"]["C"] in sentiment.C_GRID and head.meta["sources"] == ["toy"]
+    _, labels = head.score(x)
+    assert (labels == y).mean() > 0.95
+
+
+# ------------------------------------------------------------------------------- on the real data
+
+
+def _training_script():
+    spec = importlib.util.spec_from_file_location("train_sentiment", REPO / "bench" / "train_sentiment.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("train_sentiment", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.shared_data
+def test_retraining_reproduces_the_shipped_weights(shared_data):
+    """Refit with the chosen hyper-parameters on the same rows: the committed weights come back.
+
+    The cross-validation that chose C and the class weights takes minutes; ``bench/train_sentiment.py
+    --check`` reruns it. Embeddings come from the project cache (computed once when cold).
+    """
+    from threadpoolctl import threadpool_limits
+
+    train = _training_script()
+    rows = train.load_reviews(shared_data)
+    shipped = sentiment.shipped_head()
+    train_rows = rows[~rows["held_out"]]
+    assert train_rows["source"].value_counts().sort_index().to_dict() == shipped.meta["rows_per_source"]
+    vectors = train.embed(train_rows["text"].tolist())
+    chosen = shipped.meta["chosen"]
+    y = np.array([sentiment.LABELS.index(label) for label in train_rows["label"]])
+    with threadpool_limits(limits=1):
+        refit = sentiment.logistic(chosen["C"], chosen["class_weight"]).fit(vectors.astype(np.float64), y)
+    assert np.allclose(refit.coef_, shipped.weights, atol=1e-3)
+    assert np.allclose(refit.intercept_, shipped.bias, atol=1e-3)
+
+
+def _bench_script():
+    spec = importlib.util.spec_from_file_location("bench_sentiment", REPO / "bench" / "bench_sentiment.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.shared_data
+def test_uci_accuracy_stays_at_the_benchmark_figure(shared_data):
+    """Binary accuracy on the UCI sentences (never trained on) stays within 0.02 of the benchmark.
+
+    Embeddings come from the project cache (2,838 sentences; about a minute on 2 cores when cold).
+    """
+    _training_script()  # bench_sentiment imports it by name
+    bench = _bench_script()
+    uci = bench.load_uci(shared_data)
+    assert len(uci) > 2_500 and set(uci["label"]) == {0, 1}
+    scores, _ = sentiment.shipped_head().score(bench.embed(uci["text"].tolist()))
+    accuracy = float((bench.binary(scores) == uci["label"].to_numpy()).mean())
+    assert accuracy == pytest.approx(UCI_ACCURACY_BENCHMARK, abs=0.02)
