@@ -31,7 +31,7 @@ K_CAP = 400  # the largest k ever tried (a 30k-document fit at k=400 stays withi
 DOCS_PER_CLUSTER_MIN = 15  # k never exceeds n / 15: smaller clusters are not themes a reader can use
 SELECTION_SAMPLE = 6000  # documents the candidate fits run on (sorted random subsample)
 SILHOUETTE_SAMPLE = 3000
-PEAK_SPAN = 2.0  # a peak must beat every candidate up to this multiple of its k
+PEAK_SPAN = 3.0  # a peak must beat every candidate up to this multiple of its k
 # Silhouette differences smaller than this are noise (k-means restarts at neighbouring k differ by
 # about this much on Banking77): a peak must clear every smaller k by it.
 PEAK_MARGIN = 0.005
