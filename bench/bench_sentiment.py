@@ -12,6 +12,8 @@ Sets (``../shared/data``; the script exits when it is absent):
 * Rated reviews held out from training (Uber Google Play reviews, Amazon Alexa reviews; one text
   in five by a hash of the text, see ``bench/train_sentiment.py``), 3 classes: 1-2 / 3 / 4-5 stars.
   VADER's 3-class reading uses its own +-0.05 thresholds.
+* The same held-out rows as the engine sees them: its modelling text (``themes.prep``: handles,
+  URLs and the names that dominate the source, found without configuration, masked).
 * Cross-source: a head fitted on one source's training split alone (same C and class weights as
   the shipped head) scored on the other source's held-out rows, to show how it carries over to a
   product it never saw.
@@ -38,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchdoc import write_section  # noqa: E402
 from train_sentiment import SHARED, embed, load_reviews  # noqa: E402
 
-from workbench.themes import sentiment  # noqa: E402
+from workbench.themes import prep, sentiment  # noqa: E402
 from workbench.themes.text import sentiment_scores  # noqa: E402
 
 HEADING = "## Sentiment on real labelled data"
@@ -116,6 +118,12 @@ def review_rows(head: sentiment.SentimentHead) -> list[str]:
                 *measure(truth, cross_says),
             )
         )
+        # What the engine feeds the head: the modelling text (handles, URLs, dominant names masked).
+        source_texts = reviews.loc[(reviews["source"] == source).to_numpy(), "text"].tolist()
+        names = prep.dominant_names(source_texts)
+        _, masked_says = head.score(embed(prep.prep_texts(texts, names)))
+        how = f"modelling text, names masked: {', '.join(names) or 'none found'}"
+        out.append(row(set_name, n, "MiniLM head", how, *measure(truth, masked_says)))
         vader = sentiment.vader_labels(sentiment_scores(texts))
         out.append(row(set_name, n, "VADER", "3-class: compound +-0.05", *measure(truth, vader)))
         majority = reviews.loc[~held & (reviews["source"] == source).to_numpy(), "label"].mode().iloc[0]
