@@ -177,3 +177,39 @@ def test_uci_accuracy_stays_at_the_benchmark_figure(shared_data):
     scores, _ = sentiment.shipped_head().score(bench.embed(uci["text"].tolist()))
     accuracy = float((bench.binary(scores) == uci["label"].to_numpy()).mean())
     assert accuracy == pytest.approx(UCI_ACCURACY_BENCHMARK, abs=0.02)
+
+
+class _AxisEmbedder:
+    """Embeds a text on the axis of its first word: 'bad' -> negative, 'meh' -> neutral, else positive."""
+
+    model_id = "toy-model"
+
+    def embed(self, texts):
+        axis = {"bad": 0, "meh": 1}
+        return np.stack([np.eye(DIM, dtype=np.float32)[axis.get(t.split()[0], 2)] for t in texts])
+
+
+class _OneThemeModel:
+    model_id, mask_terms, languages = "toy-model", (), None
+
+    def assign(self, vectors, languages=None):
+        return np.array(["t1"] * len(vectors), dtype=object), np.ones(len(vectors))
+
+
+def test_the_engine_scores_sentiment_from_the_vectors_it_assigns_with(monkeypatch):
+    from workbench.themes import engine
+
+    monkeypatch.setattr(sentiment, "head_for", lambda model_id: TOY if model_id == TOY.model_id else None)
+    docs = pd.DataFrame(
+        {
+            "doc_id": [f"feedback:f{i}" for i in range(5)],
+            "text": ["bad service", "meh ok", "great app", "  ", "bad again"],
+        }
+    )
+    out = engine.assign_documents(docs, _OneThemeModel(), _AxisEmbedder(), chunk_size=2)
+    labels = out["sentiment_label"]
+    assert labels.drop(index=3).tolist() == ["negative", "neutral", "positive", "negative"]
+    assert pd.isna(labels[3])  # blank text: no sentiment
+    expected, _ = TOY.score(np.eye(DIM, dtype=np.float32)[[0, 1, 2, 0]])
+    assert np.allclose(out["sentiment"].to_numpy()[[0, 1, 2, 4]], expected)
+    assert np.isnan(out.loc[3, "sentiment"])
