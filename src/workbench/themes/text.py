@@ -78,12 +78,14 @@ def _compound(analyzer: SentimentIntensityAnalyzer, text: str) -> float:
 def sentiment_scores(texts: Sequence[str | None]) -> np.ndarray:
     """VADER compound score per text, in -1..1 (0.0 for empty or missing text).
 
-    VADER rather than a transformer model because it needs no weights, runs at tens of
-    thousands of short texts per second on one core and was built for short, informal text
-    (reviews, tickets) with emphasis, emoji and negation. Identical texts are scored once:
-    exports repeat "Great app" and template replies a lot. Texts over ``LONG_TEXT`` characters
-    are scored in chunks (see above), which keeps a 20,000-character call transcript at a few
-    milliseconds instead of a third of a second.
+    The theme engine's sentiment comes from a head on the MiniLM embeddings
+    (:mod:`workbench.themes.sentiment`), which agrees with people far more often (docs/sentiment.md);
+    VADER is its fallback for embedding models the head was not trained on (the static model2vec
+    ones), because it needs no weights, runs at tens of thousands of short texts per second on one
+    core and was built for short, informal text with emphasis, emoji and negation. Identical
+    texts are scored once: exports repeat "Great app" and template replies a lot. Texts over
+    ``LONG_TEXT`` characters are scored in chunks (see above), which keeps a 20,000-character call
+    transcript at a few milliseconds instead of a third of a second.
 
     Args:
         texts: the texts, in order; ``None``/NaN allowed.
