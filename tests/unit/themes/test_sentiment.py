@@ -134,6 +134,7 @@ def _training_script():
     return module
 
 
+@pytest.mark.slow  # embeds ~10,000 reviews when the project cache is cold
 @pytest.mark.shared_data
 def test_retraining_reproduces_the_shipped_weights(shared_data):
     """Refit with the chosen hyper-parameters on the same rows: the committed weights come back.
@@ -164,6 +165,7 @@ def _bench_script():
     return module
 
 
+@pytest.mark.slow  # embeds ~10,000 reviews when the project cache is cold
 @pytest.mark.shared_data
 def test_uci_accuracy_stays_at_the_benchmark_figure(shared_data):
     """Binary accuracy on the UCI sentences (never trained on) stays within 0.02 of the benchmark.
