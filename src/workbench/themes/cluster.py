@@ -205,10 +205,10 @@ def choose_n_clusters(
             break
     if not scores:
         return KChoice(max(1, min(2, len(vectors))), scores, None, "too few documents to compare k")
-    how = "first silhouette peak held over a doubling of k"
+    how = f"first silhouette peak held up to {PEAK_SPAN:g}x its k"
     if best is None:
         best = _near_max(scores)
-        how = "smallest k within noise of the best silhouette (no peak held over a doubling)"
+        how = f"smallest k within noise of the best silhouette (no peak held up to {PEAK_SPAN:g}x its k)"
     centroids, groups = merge_near_duplicates(fits[best].cluster_centers_, fits[best].labels_)
     k = len(centroids)
     how = (

@@ -241,7 +241,7 @@ def phrase_labels(
     out: dict[int, str] = {}
     used: set[str] = set()
     # Bigger clusters choose first; a phrase already taken goes to the next best candidate, so two
-    # clusters never share a label (a reader would take them for one theme).
+    # clusters share a label only when one has no phrase of its own left (then they are one theme).
     for k in sorted(range(len(centroids)), key=lambda c: (-sizes[c], c)):
         # Centrality plus distinctiveness (the lift score relative to the cluster's best candidate).
         # Ties go to the phrase more documents share, then to the longer phrase, then alphabetically.
@@ -257,10 +257,12 @@ def phrase_labels(
         if free:
             best = free[0]
         elif scored:
-            best = f"{scored[0][2]} ({len([u for u in used if u.startswith(_stem(scored[0][2]))]) + 1})"
+            # Every phrase of this cluster already labels a bigger one: to a reader they are the
+            # same theme, so it takes the same label (the engine then folds both into one theme)
+            # rather than "Excellent (3)". On the Uber reviews this joins the clusters of praise.
+            best = scored[0][2]
         else:  # nothing distinctive to say: short or empty texts (emoji, "ok", a lone link)
-            n = len([u for u in used if u.startswith("other short feedback")]) + 1
-            best = "other short feedback" + (f" ({n})" if n > 1 else "")
+            best = "other short feedback"
         used.add(_stem(best))
         best = surface_form(best, [texts[i] for i in np.flatnonzero(labels == k)[:SURFACE_DOCS]])
         out[k] = capitalise(best)
