@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.themes import sentiment
-from workbench.themes.embeddings import DEFAULT_SPEC, Embedder
+from workbench.themes.embeddings import DEFAULT_SPEC, Embedder, vector_space
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -96,7 +96,7 @@ def train(rows: pd.DataFrame, vectors: np.ndarray) -> sentiment.SentimentHead:
         vectors[train_mask],
         rows.loc[train_mask, "label"].to_numpy(dtype=object),
         groups=groups,
-        model_id=Embedder(DEFAULT_SPEC).model_id,
+        model_id=vector_space(Embedder(DEFAULT_SPEC).model_id),  # the runtime-free id (st-...)
         provenance={
             "sources": list(SOURCES),
             "rows_per_source": rows.loc[train_mask, "source"].value_counts().sort_index().to_dict(),

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from workbench.themes import sentiment
-from workbench.themes.embeddings import DEFAULT_SPEC, Embedder
+from workbench.themes.embeddings import DEFAULT_SPEC, Embedder, vector_space
 
 REPO = Path(__file__).resolve().parents[3]
 DIM = 4
@@ -107,7 +107,9 @@ def test_stated_scores_sit_beside_the_documents_and_deal_notes_have_none():
 def test_shipped_head_is_small_and_reads_the_default_model():
     head = sentiment.shipped_head()
     assert sentiment.HEAD_PATH.stat().st_size < 64_000
-    assert head.model_id == Embedder(DEFAULT_SPEC).model_id
+    assert head.model_id == vector_space(Embedder(DEFAULT_SPEC).model_id) == "st-all-MiniLM-L6-v2"
+    assert sentiment.head_for("onnx-fp32-all-MiniLM-L6-v2") is head  # same vectors, another runtime
+    assert sentiment.head_for("onnx-int8-all-MiniLM-L6-v2") is None  # drifted vectors: VADER
     assert head.weights.shape == (3, 384) and np.isfinite(head.weights).all()
     assert head.meta["chosen"]["C"] in sentiment.C_GRID
 
