@@ -127,6 +127,10 @@ def themes(
     ctx: typer.Context,
     config: ConfigOpt = None,
     quarter: QuarterOpt = None,
+    engine: Annotated[
+        str | None,
+        typer.Option("--engine", help="'local' (this process) or 'ray' (at themes.ray_address)"),
+    ] = None,
 ) -> None:
     """Fit or update themes over the window ending at the quarter; write assignments and metrics."""
     if ctx.invoked_subcommand is not None:
@@ -134,6 +138,11 @@ def themes(
     from workbench.themes import engine as themes_mod
 
     settings = _settings(config)
+    if engine is not None:
+        if engine not in ("local", "ray"):
+            raise typer.BadParameter(f"{engine!r}: use 'local' or 'ray'", param_hint="--engine")
+        themes_cfg = settings.themes.model_copy(update={"engine": engine})
+        settings = settings.model_copy(update={"themes": themes_cfg})
     result = themes_mod.run(settings, quarter=quarter)
     console.print(result.summary())
 
