@@ -9,7 +9,8 @@ after assignment. What Ray does is the pass over EVERY document, which is where 
    deal notes (small) are added from the driver;
 2. ``map_batches`` on an actor pool embeds each batch (one model per actor, loaded once; a GPU per
    actor when the run's runtime is CUDA) and assigns it to the saved centroids in the same pass;
-3. the result is written as parquet partitioned by quarter (``assignments_parts/quarter=.../``);
+3. the result is written as parquet partitioned by quarter
+   (``<processed>/theme_assignments_parts/quarter=.../``);
 4. per-theme, per-quarter volumes aggregate in DuckDB over the partitioned files
    (:func:`quarter_theme_counts`), without loading them into pandas.
 
@@ -32,13 +33,14 @@ import pandas as pd
 
 from workbench.core.config import Settings
 from workbench.core.errors import RayEngineError, WorkbenchError
-from workbench.core.store import processed_path, themes_path
+from workbench.core.store import processed_path
 from workbench.themes.embeddings import Embedder
 from workbench.themes.model import ThemeModel
 
 logger = logging.getLogger(__name__)
 
-PARTS = "assignments_parts"  # folder beside the theme outputs
+# Beside (not inside) processed/themes/, which the engine swaps whole when a run goes live.
+PARTS = "theme_assignments_parts"
 BATCH_SIZE = 2048  # documents per map_batches call: big enough to amortise the call, small for memory
 ROWS_PER_BLOCK = 8192  # the reader's blocks are split to this size so every actor gets work
 _PINS = "ray[data]==2.60.0"
@@ -161,15 +163,27 @@ def _column(frame: pd.DataFrame, name: str, missing) -> np.ndarray:
     return np.full(len(frame), missing, dtype=object if missing is None else "float64")
 
 
-def _feedback_documents(batch: pd.DataFrame) -> pd.DataFrame:
-    """Feedback rows as documents, exactly as :func:`workbench.themes.engine.documents` names them."""
-    return pd.DataFrame(
-        {
-            "doc_id": "feedback:" + batch["feedback_id"].astype(str),
-            "quarter": batch["quarter"].astype(str),
-            "text": batch["text"].map(lambda t: t if isinstance(t, str) else ""),
-        }
+def _feedback_documents(batch: pd.DataFrame):
+    """Feedback rows as documents, exactly as :func:`workbench.themes.engine.documents` names them.
+
+    Returned as an Arrow table, like the deal notes, so every block of the dataset has one format.
+    """
+    return _arrow(
+        pd.DataFrame(
+            {
+                "doc_id": "feedback:" + batch["feedback_id"].astype(str),
+                "quarter": batch["quarter"].astype(str),
+                "text": batch["text"].map(lambda t: t if isinstance(t, str) else ""),
+            }
+        )
     )
+
+
+def _arrow(frame: pd.DataFrame):
+    import pyarrow as pa
+
+    schema = pa.schema([("doc_id", pa.string()), ("quarter", pa.string()), ("text", pa.string())])
+    return pa.Table.from_pandas(frame[["doc_id", "quarter", "text"]], schema=schema, preserve_index=False)
 
 
 def assign_on_ray(
@@ -187,7 +201,7 @@ def assign_on_ray(
         model: the saved theme model (centroids, floor), shipped to every actor.
         embedder: the driver's embedder: its model spec and resolved runtime are what actors load.
         extra_docs: documents that are not feedback rows (deal notes): ``doc_id, quarter, text``.
-        out: output folder (default: ``<processed>/themes/assignments_parts``), replaced whole.
+        out: output folder (default: ``<processed>/theme_assignments_parts``), replaced whole.
         feedback_file: the processed feedback parquet (default: the project's).
     """
     ray = _ray()
@@ -195,23 +209,29 @@ def assign_on_ray(
     started = connect(address)
     t0 = time.perf_counter()
     try:
-        out = out or themes_path(settings, "assignments").with_name(PARTS)
+        out = out or settings.paths.processed / PARTS
         source = feedback_file or processed_path(settings, "feedback")
         if not source.exists():
             raise RayEngineError(f"no processed feedback at {source}; run `workbench pull`")
         gpu = embedder.runtime == "cuda-fp16" and ray.cluster_resources().get("GPU", 0) >= 1
         cpus = int(ray.cluster_resources().get("CPU", 1))
-        actors = max(1, int(ray.cluster_resources().get("GPU", 0))) if gpu else max(1, cpus)
+        # One actor per GPU, or per CPU less one: Ray Data's own listing/reading tasks need a whole
+        # CPU, and an actor pool holding every CPU starves them (the pass then hangs). Each actor runs
+        # its share of threads, so on 2 CPUs one actor uses both.
+        actors = max(1, int(ray.cluster_resources().get("GPU", 0))) if gpu else max(1, cpus - 1)
+        threads = None if gpu else max(1, cpus // actors)
         # Remote workers cannot see this machine's cache: they export the ONNX graph into their own
         # temp folder and embed without a vector cache. A local Ray shares the project's cache.
         cache = str(settings.paths.cache) if not address else None
         columns = ["feedback_id", "quarter", "text"]
-        feedback = ray.data.read_parquet(str(source), columns=columns).map_batches(
-            _feedback_documents, batch_format="pandas"
-        )
+        # Reading, reshaping and writing are light I/O: they ask for no CPU, so that an actor pool
+        # holding every CPU can never starve the reader that feeds it (which would hang the pass).
+        feedback = ray.data.read_parquet(
+            str(source), columns=columns, ray_remote_args={"num_cpus": 0}
+        ).map_batches(_feedback_documents, batch_format="pandas", num_cpus=0)
         if extra_docs is not None and len(extra_docs):
             extra = extra_docs[["doc_id", "quarter", "text"]].astype({"quarter": str, "text": object})
-            feedback = feedback.union(ray.data.from_pandas(extra.reset_index(drop=True)))
+            feedback = feedback.union(ray.data.from_arrow(_arrow(extra.reset_index(drop=True))))
         assigned = feedback.repartition(target_num_rows_per_block=ROWS_PER_BLOCK).map_batches(
             EmbedAssign,
             fn_constructor_kwargs={
@@ -219,17 +239,17 @@ def assign_on_ray(
                 "runtime": embedder.runtime,
                 "cache_dir": cache,
                 "model": model,
-                "threads": 1 if not gpu else None,
+                "threads": threads,
             },
             batch_size=BATCH_SIZE,
             batch_format="pandas",
-            concurrency=actors,
+            compute=ray.data.ActorPoolStrategy(size=actors),
             num_cpus=0 if gpu else 1,
             num_gpus=1 if gpu else 0,
         )
         if out.exists():
             shutil.rmtree(out)
-        assigned.write_parquet(str(out), partition_cols=["quarter"])
+        assigned.write_parquet(str(out), partition_cols=["quarter"], ray_remote_args={"num_cpus": 0})
         seconds = time.perf_counter() - t0
         logger.info("Ray assigned every document with %d actor(s) in %.1f s -> %s", actors, seconds, out)
         return RayRun(out, actors, 1.0 if gpu else 0.0, seconds, started)
