@@ -152,7 +152,9 @@ def _n_clusters(settings: Settings, registry: Registry, embeddings: np.ndarray) 
     if isinstance(settings.themes.n_clusters, int):
         return KChoice(settings.themes.n_clusters, {}, None)
     at_least = len([t for t in registry.themes if t.live])
-    return choose_n_clusters(embeddings, settings.themes.random_state, at_least=at_least)
+    return choose_n_clusters(
+        embeddings, settings.themes.random_state, at_least=at_least, min_docs=settings.themes.min_volume
+    )
 
 
 def _theme_rows(

@@ -68,7 +68,7 @@ def test_silhouette_picks_the_planted_number_of_clusters():
 
 
 def test_many_planted_clusters_are_found_beyond_the_old_cap_of_32():
-    vectors, _ = blobs(n_per=16, centers=60, noise=0.02, dim=64)
+    vectors, _ = blobs(n_per=35, centers=60, noise=0.02, dim=64)
     choice = cluster.choose_n_clusters(vectors, random_state=0)
     assert 50 <= choice.k <= 70
     assert max(choice.scores) > 32
@@ -77,6 +77,7 @@ def test_many_planted_clusters_are_found_beyond_the_old_cap_of_32():
 def test_candidate_k_grows_with_the_corpus():
     small, large = cluster.k_candidates(300), cluster.k_candidates(30_000)
     assert max(small) <= 300 // cluster.DOCS_PER_CLUSTER_MIN
+    assert max(cluster.k_candidates(3_000, min_docs=15)) > max(cluster.k_candidates(3_000))
     assert max(large) > 300 and max(large) <= cluster.K_CAP
     assert min(cluster.k_candidates(3_000, at_least=12)) == 12
 
