@@ -29,6 +29,7 @@ import numpy as np
 from workbench.core.errors import ModelError
 from workbench.core.store import atomic
 from workbench.themes.cluster import UNASSIGNED, assign
+from workbench.themes.embeddings import vector_space
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +194,9 @@ def prior_model(models_dir: Path, quarter: str, model_id: str) -> ThemeModel | N
     """The model of the latest quarter before ``quarter`` that used the same embedding model, if any.
 
     Its memory carries theme identities (registered and candidate) into the new fit. A model built
-    with another embedding model lives in another vector space, so it is ignored.
+    with another embedding model lives in another vector space, so it is ignored; runtimes that give
+    the same vectors (torch fp32, ONNX fp32, CUDA fp16 of one model: ``embeddings.vector_space``) count
+    as one, so switching runtime keeps the identities.
     """
     root = models_root(models_dir)
     if not root.is_dir():
@@ -212,6 +215,6 @@ def prior_model(models_dir: Path, quarter: str, model_id: str) -> ThemeModel | N
         except ModelError as exc:
             logger.warning("ignoring unreadable earlier model: %s", exc)
             continue
-        if model.model_id == model_id:
+        if vector_space(model.model_id) == vector_space(model_id):
             return model
     return None

@@ -66,3 +66,22 @@ def test_settings_choose_the_runtime(no_gpu, tmp_path):
     settings = Settings(root=tmp_path, themes=ThemeSettings(embedding_backend="onnx-int8"))
     assert emb.embedder_for(settings).model_id == "onnx-int8-all-MiniLM-L6-v2"
     assert emb.embedder_for(Settings(root=tmp_path)).runtime == emb.DEFAULT_CPU_BACKEND
+
+
+def test_switching_to_an_equivalent_runtime_keeps_the_previous_quarter_model(tmp_path):
+    import numpy as np
+
+    from workbench.themes.model import ThemeModel, model_dir, prior_model
+
+    saved = ThemeModel(
+        centroids=np.eye(2, 4, dtype=np.float32),
+        topic_theme=["a", "b"],
+        floor=0.2,
+        model_id="st-all-MiniLM-L6-v2",
+        quarter="2026Q2",
+    )
+    saved.save(model_dir(tmp_path, "2026Q2"))
+
+    assert prior_model(tmp_path, "2026Q3", "onnx-fp32-all-MiniLM-L6-v2").quarter == "2026Q2"
+    assert prior_model(tmp_path, "2026Q3", "st-all-MiniLM-L6-v2-cuda-fp16").quarter == "2026Q2"
+    assert prior_model(tmp_path, "2026Q3", "onnx-int8-all-MiniLM-L6-v2") is None
