@@ -108,13 +108,13 @@ def test_no_secret_reaches_any_file(demo_report, folder):
 
 def test_partial_rebuild_reproduces_the_same_numbers(demo_report, folder):
     """Same data and config, same numbers; ``only`` rebuilds one report and keeps the others."""
-    from workbench.report import build as report
+    from workbench import pipeline
 
     settings = load_settings(root=folder.parents[1])
     names = ["win_rate_by_quarter", "loss_reasons", "product_gaps", "sales_cycle", "lost_deal_themes"]
     before = {n: (folder / "tables" / f"{n}.csv").read_bytes() for n in names}
     others = (folder / "10_customer_themes.html").read_bytes()
-    again = report.build(
+    again = pipeline.build(
         settings, quarter=demo_report.quarter, only=["20_sales_and_win_loss"], skip_pull=True
     )
     assert again.ok, again.summary()
