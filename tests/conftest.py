@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support import HOSTILE_TEXT, REPORT_DB_URL, REPORT_SECRET, make_project
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -29,18 +30,6 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present (it never is on a user's fresh clone)")
     return SHARED_DATA
-
-
-def make_project(root: Path) -> Path:
-    """A throwaway project: the repo's config and notebooks, empty data/ and reports/."""
-    shutil.copytree(REPO / "config", root / "config")
-    if (REPO / "notebooks").is_dir():
-        shutil.copytree(
-            REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
-        )
-    (root / "data").mkdir()
-    (root / "reports").mkdir()
-    return root
 
 
 @pytest.fixture(scope="session")
@@ -64,14 +53,6 @@ def themed_settings(demo_settings):
 
     themes.run(demo_settings, quarter=None)
     return demo_settings
-
-
-# Untrusted text planted in the report's copy of the project: it must render as inert text everywhere.
-HOSTILE_TEXT = (
-    "<script>window.__wbXss = 1; alert('xss')</script><img src=x onerror=\"window.__wbXss = 2\"> **md**"
-)
-REPORT_SECRET = "wb-session-secret-4d2f8e61"
-REPORT_DB_URL = "postgresql://analyst:pa55-wb-9c1d@db.internal:5432/crm"
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,7 @@ def ray_local():
 @pytest.fixture(scope="module")
 def small_demo(tmp_path_factory):
     """A project holding the demo company at scale 0.1, pulled (all quarters) and themed locally."""
-    from conftest import make_project
+    from support import make_project
 
     from workbench.core.config import load_settings
     from workbench.demo import company as demo

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE_TEXT, REPORT_DB_URL, REPORT_SECRET
+from support import HOSTILE_TEXT, REPORT_DB_URL, REPORT_SECRET
 
 from workbench.core.config import ReportSettings, load_settings
 from workbench.report.data import default_quarter
