@@ -68,7 +68,10 @@ def test_executive_pages_show_no_code_or_noise(folder):
 
 def test_executive_summary_states_insights_that_link_to_details(folder):
     text = (folder / "00_executive_summary.html").read_text(encoding="utf-8")
-    assert 5 <= text.count('<li class="wb-insight') <= 7
+    findings, _, drivers = text.partition('id="What-moves-the-numbers"')
+    assert drivers, "the executive summary has no drivers section"
+    assert 5 <= findings.count('<li class="wb-insight') <= 7
+    assert drivers.count('<li class="wb-insight') == 1, "one headline for the strongest driver"
     for href in set(re.findall(r'href="(\d\d_[a-z_]+\.html)#([a-z-]+)"', text)):
         page = (folder / href[0]).read_text(encoding="utf-8")
         assert f'id="{href[1]}"' in page, href

@@ -38,7 +38,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.frames import hidden_theme_ids, require_columns, visible_themes
 from workbench.core.quarters import Quarter, last_complete_quarter
 from workbench.core.schemas import ASSIGNMENT_COLUMNS, THEME_COLUMNS
-from workbench.core.store import MissingDataError, atomic, load_table, themes_path, write_atomic
+from workbench.core.store import MissingDataError, atomic, load_table, replace_with, themes_path, write_atomic
 from workbench.themes import bertopic_model as tm
 from workbench.themes import sentiment
 from workbench.themes.cluster import KChoice, choose_n_clusters, nearest, similarity_floor, stratified_sample
@@ -556,10 +556,8 @@ def publish_run(
     state = {"pairs": [[str(live), str(old)] for live, old in aside]}
     atomic(journal, lambda tmp: tmp.write_text(json.dumps(state), encoding="utf-8"))
     for (new, live), (_, old) in zip(moves, aside, strict=True):
-        if live.exists():
-            os.replace(live, old)
         live.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(new, live)
+        replace_with(new, live, old)  # the previous version is set aside at `old`, put back on failure
     journal.unlink()  # committed: both are live
     for _, old in aside:
         shutil.rmtree(old, ignore_errors=True)
