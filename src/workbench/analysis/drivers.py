@@ -17,8 +17,10 @@ Methods (fixed, so results are comparable across quarters):
   ``se = sqrt(se1^2 + se2^2)``; the p-value is the matching two-sided z-test. ``impact`` = share
   of responses raising the theme x the difference: the points the overall NPS would change if
   those responses had scored like the rest (negative = the theme costs points). Its CI treats the
-  share as fixed. The same test runs on accounts (an account raises a theme when any of its
-  feedback in scope does; its category is the mean of its +1/0/-1 values, rounded).
+  share as fixed. The same test, with the same delta-method CI (``account_ci_low``,
+  ``account_ci_high``), runs on accounts (an account raises a theme when any of its feedback in
+  scope does; its category is the mean of its +1/0/-1 values, rounded), so an account-level
+  difference is read with its uncertainty too: there are fewer accounts than responses.
 * **Churn** (:func:`churn_drivers`). Account-quarters: an account active at the start of the
   quarter after an exposure quarter is exposed when it raised the theme in the exposure quarter;
   the outcome is churning in that next quarter. Several exposure quarters are pooled. Relative
@@ -152,6 +154,8 @@ NPS_COLUMNS = [
     "account_nps_with",
     "account_nps_without",
     "account_difference",
+    "account_ci_low",
+    "account_ci_high",
     "account_p_adjusted",
     "statement",
 ]
@@ -226,13 +230,15 @@ def nps_drivers(
                 account_pairs.loc[account_pairs["theme_id"] == theme_id, "account_id"]
             )
             a1, a0 = acc_values.to_numpy()[raised], acc_values.to_numpy()[~raised]
-            adiff, _, _, ap = _diff_test(a1, a0, min_n)
+            adiff, alow, ahigh, ap = _diff_test(a1, a0, min_n)
             row.update(
                 accounts_with=int(raised.sum()),
                 accounts_without=int((~raised).sum()),
                 account_nps_with=a1.mean() * 100 if len(a1) else np.nan,
                 account_nps_without=a0.mean() * 100 if len(a0) else np.nan,
                 account_difference=adiff,
+                account_ci_low=alow,
+                account_ci_high=ahigh,
                 _account_p=ap,
             )
         rows.append(row)

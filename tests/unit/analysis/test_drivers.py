@@ -71,6 +71,41 @@ def test_account_level_nps_uses_account_pairs():
     assert billing["accounts_with"] + billing["accounts_without"] == responses["account_id"].nunique()
 
 
+def test_account_level_nps_difference_has_the_delta_method_ci():
+    """60 accounts with two responses each. The 20 raising "billing" (on one of their responses)
+    are half detractors, half passives (+1/0/-1 mean -0.5); the 40 others half promoters, half
+    passives (mean +0.5). Account difference -100 NPS points; per account one value, so
+    se = 100 * sqrt(s1^2/20 + s0^2/40) with the sample variances 20*0.25/19 and 40*0.25/39."""
+    n_with, n_without = 20, 40
+    scores = [2] * 10 + [8] * 10 + [10] * 20 + [8] * 20
+    accounts = [f"a{i}" for i in range(n_with + n_without)]
+    responses = pd.DataFrame(
+        {
+            "record_id": [f"r{i}-{k}" for i in range(len(accounts)) for k in range(2)],
+            "score": [s for s in scores for _ in range(2)],
+            "account_id": [a for a in accounts for _ in range(2)],
+        }
+    )
+    pairs = pd.DataFrame({"record_id": [f"r{i}-0" for i in range(n_with)], "theme_id": "billing"})
+    billing = drivers.nps_drivers(responses, pairs).set_index("theme_id").loc["billing"]
+    assert billing["accounts_with"] == n_with and billing["accounts_without"] == n_without
+    assert billing["account_difference"] == pytest.approx(-100.0)
+    se = 100 * np.sqrt((20 * 0.25 / 19) / n_with + (40 * 0.25 / 39) / n_without)
+    assert billing["account_ci_low"] == pytest.approx(-100 - 1.959964 * se, rel=1e-6)
+    assert billing["account_ci_high"] == pytest.approx(-100 + 1.959964 * se, rel=1e-6)
+    # the response level counts 20 vs 100 responses, so its interval differs from the account one
+    assert billing["ci_high"] - billing["ci_low"] != pytest.approx(
+        billing["account_ci_high"] - billing["account_ci_low"]
+    )
+
+
+def test_account_level_ci_is_nan_for_a_small_group():
+    responses, pairs = _responses()
+    out = drivers.nps_drivers(responses, pairs.iloc[:3], min_n=10)
+    row = out.iloc[0]
+    assert np.isnan(row["account_ci_low"]) and np.isnan(row["account_ci_high"])
+
+
 def _accounts(n: int = 400) -> pd.DataFrame:
     # Accounts a0..a99 raise "outage" in 2026Q2 and half of them churn in 2026Q3; of the other 300, 6 churn.
     churned = [
