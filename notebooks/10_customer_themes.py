@@ -190,7 +190,8 @@ if themed:
 # %% [markdown]
 # ### Theme groups
 # Parent groups of themes from `config/themes.yaml` (proposed by `workbench themes review`). A group's
-# volume counts each item once and its change is tested like a theme's; its themes follow it.
+# volume counts each item once and its change is tested like a theme's; its themes follow it. The
+# chart shows each group's share of feedback split into its themes.
 
 # %%
 if themed:
@@ -199,6 +200,7 @@ if themed:
     from workbench.analysis.joins import theme_labels
     from workbench.themes import hierarchy
     from workbench.themes.registry import load_registry
+    from workbench.viz import hierarchy as hierarchy_charts
 
     registry = load_registry(ctx.settings)
     if registry.parents:
@@ -220,6 +222,7 @@ if themed:
         ).merge(names.drop_duplicates("theme_id")[["theme_id", "label"]], on="theme_id", how="left")
         hidden = set(themes["theme_id"]) - set(theme_labels(themes)["theme_id"])
         groups = groups[~groups["theme_id"].isin(hidden)].reset_index(drop=True)
+        group_chart = hierarchy_charts.theme_groups(groups, ctx.q, ctx.palette)
         groups["label"] = groups["label"].where(
             groups["level"] == "parent", "  - " + groups["label"].astype(str)
         )
@@ -232,6 +235,7 @@ if themed:
                 max_rows=60,
             )
         )
+        display(ctx.show(group_chart, "theme_groups"))
         from workbench.analysis import drivers
 
         group_ids = {p.id for p in registry.parents}
