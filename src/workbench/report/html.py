@@ -15,7 +15,6 @@ these fragments; they never format customer text themselves.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import math
 import re
@@ -29,7 +28,7 @@ import pandas as pd
 
 from workbench.core.formatting import money
 from workbench.themes.text import escape_html
-from workbench.viz.offline import vega_bundle
+from workbench.viz.offline import json_for_script, vega_bundle
 
 logger = logging.getLogger(__name__)
 
@@ -71,18 +70,6 @@ def safe_href(link: str | None) -> str | None:
     if not link or not _SAFE_LINK.match(link) or link.startswith("//"):
         return None
     return link
-
-
-def json_for_script(obj: Any) -> str:
-    """JSON that is safe inside a ``<script>`` element: ``<``, ``>``, ``&`` become ``\\u00XX``."""
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, default=str)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
 
 
 # ------------------------------------------------------------------------------------ assets

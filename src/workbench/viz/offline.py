@@ -41,7 +41,8 @@ def vega_bundle() -> str:
     return bundle
 
 
-def _json_for_script(obj: Any) -> str:
+def json_for_script(obj: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element: ``<``, ``>``, ``&`` become ``\\u00XX``."""
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, default=str)
     return (
         text.replace("<", "\\u003c")
@@ -63,7 +64,7 @@ def chart_html(spec: dict[str, Any], bundle: bool = True) -> str:
     script = f"<script>{vega_bundle()}</script>" if bundle else ""
     return (
         f'<div id="{ident}" class="wb-offline-chart" style="max-width:100%"></div>'
-        f'<script type="application/json" id="{ident}-spec">{_json_for_script(spec)}</script>'
+        f'<script type="application/json" id="{ident}-spec">{json_for_script(spec)}</script>'
         f"{script}"
         "<script>(function(){"
         f'var el=document.getElementById("{ident}");'
