@@ -30,3 +30,30 @@ HOSTILE_TEXT = (
 )
 REPORT_SECRET = "wb-session-secret-4d2f8e61"
 REPORT_DB_URL = "postgresql://analyst:pa55-wb-9c1d@db.internal:5432/crm"
+
+
+def offline_page(browser, width: int = 1280, height: int = 900):
+    """A Chromium page that may load ``file:`` URLs only, recording what a page tried and said.
+
+    Returns:
+        ``(page, outside, errors, dialogs)``: the page; the URLs it tried to reach beyond
+        ``file:`` (each aborted); console errors and page errors; dialog messages (dismissed).
+    """
+    context = browser.new_context(viewport={"width": width, "height": height})
+    outside: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    errors: list[str] = []
+    dialogs: list[str] = []
+    page.on("console", lambda m: errors.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    return page, outside, errors, dialogs

@@ -8,6 +8,7 @@ list, and the page stays within its 2 MB budget.
 from __future__ import annotations
 
 import pytest
+from support import offline_page
 
 from workbench.report.explorer import MAX_BYTES
 
@@ -41,23 +42,7 @@ def test_explorer_filters_searches_and_stays_inert(browser, demo_report):
     assert demo_report.ok, demo_report.summary()
     path = demo_report.target / "explorer.html"
     assert path.is_file() and path.stat().st_size <= MAX_BYTES
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    outside: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith("file:"):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    errors: list[str] = []
-    dialogs: list[str] = []
-    page.on("console", lambda m: errors.append(f"{m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page, outside, errors, dialogs = offline_page(browser)
     page.goto(path.as_uri())
     page.wait_for_selector("#wb-results li", timeout=10_000)
     total = page.evaluate("JSON.parse(document.getElementById('wb-explorer-data').textContent).rows.length")
@@ -91,4 +76,4 @@ def test_explorer_filters_searches_and_stays_inert(browser, demo_report):
     assert page.evaluate("typeof window.__wbXss") == "undefined"
     assert page.eval_on_selector_all('img[src="x"], img[onerror]', "e => e.length") == 0
     assert not errors and outside == [] and dialogs == []
-    context.close()
+    page.context.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import offline_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -54,23 +55,7 @@ def pages(demo_report) -> list[Path]:
 
 
 def test_every_page_renders_offline_and_inert(browser, pages):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    outside: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith("file:"):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    errors: list[str] = []
-    dialogs: list[str] = []
-    page.on("console", lambda m: errors.append(f"{m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page, outside, errors, dialogs = offline_page(browser)
     drawn = 0
     for path in pages:
         page.goto(path.as_uri())
@@ -86,7 +71,7 @@ def test_every_page_renders_offline_and_inert(browser, pages):
         assert not errors, f"{path.name}: {errors}"
     assert drawn >= 40
     assert outside == [] and dialogs == []
-    context.close()
+    page.context.close()
 
 
 def test_tooltips_render_customer_text_as_text(browser, demo_report):
