@@ -205,6 +205,9 @@ def report(
         str | None, typer.Option(help="narrow every page to one customer segment, e.g. Enterprise")
     ] = None,
     skip_pull: Annotated[bool, typer.Option(help="reuse data/processed as it is")] = False,
+    force: Annotated[
+        bool, typer.Option(help="rerun every notebook, even those whose inputs did not change")
+    ] = False,
 ) -> None:
     """Pull, find themes, run every report notebook and publish reports/<quarter>/.
 
@@ -216,7 +219,9 @@ def report(
     settings = _settings(config)
     if not skip_pull:
         _ensure_demo(settings)
-    result = pipeline.build(settings, quarter=quarter, only=only, skip_pull=skip_pull, segment=segment or "")
+    result = pipeline.build(
+        settings, quarter=quarter, only=only, skip_pull=skip_pull, segment=segment or "", force=force
+    )
     console.print(result.summary(), markup=False, soft_wrap=True)
     if not result.ok:
         raise typer.Exit(1)

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from workbench.core.config import FileSource, Settings
 from workbench.core.quarters import Quarter
-from workbench.report.build import ReportResult, render
+from workbench.report.build import ReportResult, render, report_target, select_notebooks
 from workbench.report.data import resolve_quarter
+from workbench.report.freeze import freeze_keys, recorded_keys, stale_notebooks
 from workbench.report.publish import exclusive
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def build(
     only: list[str] | None = None,
     skip_pull: bool = False,
     segment: str = "",
+    force: bool = False,
 ) -> ReportResult:
     """The whole quarterly report: pull, themes, notebooks, publish.
 
@@ -134,6 +136,8 @@ def build(
         only: run only these notebooks (the others of an existing report are kept).
         skip_pull: reuse ``data/processed`` as it is (no pull).
         segment: narrow every page to one customer segment (published as ``<quarter>_<segment>``).
+        force: rerun every notebook even when nothing it depends on changed (see
+            :mod:`workbench.report.freeze`: by default such notebooks are reused as published).
     """
     steps: dict[str, float] = {}
     with exclusive(settings.paths.data / ".report.lock", "a `workbench report` of this workspace"):
@@ -148,7 +152,23 @@ def build(
         else:
             logger.info("no feedback table: the theme engine is skipped")
         steps["themes"] = time.perf_counter() - t
+        reused: list[str] = []
+        if only is None and not force:
+            names = select_notebooks(settings, None)
+            target = report_target(settings, resolved, segment)
+            keys = freeze_keys(settings, str(resolved), names, segment)
+            stale = stale_notebooks(keys, recorded_keys(target))
+            reused = [n for n in names if n not in stale]
+            if not stale:
+                logger.info("report %s: nothing its notebooks use changed; reusing %s", resolved, target)
+                result = ReportResult(str(resolved), target, published=True, reused=reused)
+                result.steps = steps
+                return result
+            if reused:
+                logger.info("reusing %d unchanged notebook(s); rerunning %s", len(reused), ", ".join(stale))
+                only = stale
         result = render(settings, resolved, only=only, segment=segment)
+        result.reused = reused if result.published else []
     result.steps = {**steps, **result.steps}
     return result
 

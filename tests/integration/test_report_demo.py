@@ -131,3 +131,20 @@ def test_partial_rebuild_reproduces_the_same_numbers(demo_report, folder, monkey
         diff = difflib.unified_diff(before[n].decode().splitlines(), after.decode().splitlines(), lineterm="")
         assert after == before[n], f"{n}.csv changed:\n" + "\n".join(diff)
     assert (folder / "10_customer_themes.html").read_bytes() == others
+
+
+def test_a_rerun_with_nothing_changed_reuses_every_notebook(demo_report, folder, monkeypatch):
+    """Nothing the notebooks depend on changed: no notebook runs and the published folder is untouched."""
+    from workbench import pipeline
+
+    settings = load_settings(root=folder.parents[1])
+    monkeypatch.setenv("WORKBENCH_TEST_SECRET", REPORT_SECRET)
+    monkeypatch.setenv("WORKBENCH_TEST_DB_URL", REPORT_DB_URL)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    again = pipeline.build(settings, quarter=demo_report.quarter, skip_pull=True)
+    assert again.ok and again.runs == [], again.summary()
+    assert sorted(again.reused) == sorted(settings.report.notebooks)
+    assert "reused 5 notebook(s)" in again.summary()
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["freeze"]) == set(settings.report.notebooks)

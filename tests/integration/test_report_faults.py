@@ -126,12 +126,12 @@ def test_sigkill_at_random_moments_never_loses_the_last_good_state(tmp_path):
     durations = {
         "pull": timed(["pull", "--all", "-c", str(config)], root),
         "themes": timed(["themes", "-c", str(config), *quarter_args], root),
-        "report": timed(["report", "--skip-pull", "-c", str(config), *quarter_args], root),
+        "report": timed(["report", "--skip-pull", "--force", "-c", str(config), *quarter_args], root),
     }
     commands = {
         "pull": ["pull", "--all", "-c", str(config)],
         "themes": ["themes", "-c", str(config), *quarter_args],
-        "report": ["report", "--skip-pull", "-c", str(config), *quarter_args],
+        "report": ["report", "--skip-pull", "--force", "-c", str(config), *quarter_args],
     }
     good = fingerprint(settings, quarter)
     rng = random.Random(13)

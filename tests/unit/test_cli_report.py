@@ -42,8 +42,10 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
 def stub_build(monkeypatch, result=None, error=None) -> dict:
     seen: dict = {}
 
-    def build(settings, quarter=None, only=None, skip_pull=False, segment=""):
-        seen.update(quarter=quarter, only=only, skip_pull=skip_pull, segment=segment, settings=settings)
+    def build(settings, quarter=None, only=None, skip_pull=False, segment="", force=False):
+        seen.update(
+            quarter=quarter, only=only, skip_pull=skip_pull, segment=segment, settings=settings, force=force
+        )
         if error is not None:
             raise error
         return result
@@ -68,6 +70,15 @@ def test_a_published_report_exits_0_and_segment_reaches_the_pipeline(project, mo
     assert code == 0, err
     assert seen["segment"] == "Enterprise" and seen["quarter"] == "2026-Q3"
     assert not (project / "data" / "demo").exists()  # no implicit demo for a user's sources
+
+
+def test_force_reaches_the_pipeline_and_is_off_by_default(project, monkeypatch, capsys):
+    ok = ReportResult("2026Q3", project / "reports" / "2026Q3", published=True)
+    seen = stub_build(monkeypatch, ok)
+    assert run_cli(monkeypatch, capsys, "report", "--skip-pull")[0] == 0
+    assert seen["force"] is False
+    assert run_cli(monkeypatch, capsys, "report", "--skip-pull", "--force")[0] == 0
+    assert seen["force"] is True
 
 
 def test_full_disk_is_one_line_not_a_traceback(project, monkeypatch, capsys):

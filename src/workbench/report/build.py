@@ -35,6 +35,7 @@ from workbench.report.chart_files import slug
 from workbench.report.context import ReportContext
 from workbench.report.data import coverage, headline_kpis, pull_manifest
 from workbench.report.explorer import write_explorer
+from workbench.report.freeze import freeze_keys, recorded_keys
 from workbench.report.html import PageLink, built_footer, nav
 from workbench.report.index import ReportEntry, index_page
 from workbench.report.manifest import build_manifest, git_state
@@ -64,6 +65,7 @@ class ReportResult:
     published: bool = False
     steps: dict[str, float] = field(default_factory=dict)
     redacted: list[Path] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)  # published notebooks kept: nothing they use changed
 
     @property
     def ok(self) -> bool:
@@ -84,6 +86,11 @@ class ReportResult:
             )
         ]
         lines += [f"  {run.describe()}" for run in self.runs]
+        if self.reused:
+            lines.append(
+                f"  reused {len(self.reused)} notebook(s) as published: nothing they depend on changed "
+                "(--force reruns them)"
+            )
         if self.failed:
             lines.append(f"  failed notebooks kept in {failed_dir(self.target.parent, self.target.name)}")
         if self.redacted:
@@ -155,6 +162,12 @@ def _kpis(settings: Settings, quarter: Quarter, segment: str = ""):
         return None
 
 
+def report_target(settings: Settings, quarter: Quarter | str, segment: str = "") -> Path:
+    """Where the report of ``quarter`` (narrowed to ``segment``) is published."""
+    q = str(quarter)
+    return settings.paths.reports / (f"{q}_{slug(segment)}" if segment else q)
+
+
 def render(
     settings: Settings,
     quarter: Quarter,
@@ -175,7 +188,7 @@ def render(
             f"`tables.accounts` in {settings.sources}"
         )
     reports = settings.paths.reports
-    target = reports / (f"{q}_{slug(segment)}" if segment else q)
+    target = report_target(settings, quarter, segment)
     result = ReportResult(q, target)
     built_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     reports.mkdir(parents=True, exist_ok=True)
@@ -282,9 +295,13 @@ def _render_into(
             }
             for r in result.runs
         ]
+        document = build_manifest(settings, parameters, runs_json, built_at)
+        # Freeze keys (workbench.report.freeze): the notebooks run now get theirs; a partial rebuild
+        # keeps the published keys of the notebooks it copied.
+        kept = recorded_keys(target) if only and target.is_dir() else {}
+        document["freeze"] = {**kept, **freeze_keys(settings, q, names, segment)}
         (build_dir / "manifest.json").write_text(
-            json.dumps(build_manifest(settings, parameters, runs_json, built_at), indent=2, default=str),
-            encoding="utf-8",
+            json.dumps(document, indent=2, default=str), encoding="utf-8"
         )
         result.redacted = scrub_secrets(build_dir, secret_values(settings))
 
