@@ -142,9 +142,14 @@ def rising_theme_insight(metrics: pd.DataFrame, themes: pd.DataFrame, quarter: s
     )
     detail = (
         f"{int(top['prev_volume']):,} -> {int(top['volume']):,} items ({_p(top['p_value'])}); "
-        f"{top['share']:.0%} of feedback in {q}, from {int(top['accounts']):,} accounts with "
-        f"{money(top['arr_touched'])} ARR."
+        f"{top['share']:.0%} of feedback in {q}"
     )
+    # Accounts and ARR only where the data has them (a review export has neither).
+    if int(top.get("accounts", 0) or 0) > 0:
+        detail += f", from {int(top['accounts']):,} accounts"
+        if float(top.get("arr_touched", 0) or 0) > 0:
+            detail += f" with {money(top['arr_touched'])} ARR"
+    detail += "."
     return Insight(
         "rising-theme",
         headline,

@@ -374,7 +374,7 @@ class ReportSettings(_Strict):
         ]
     )
     title: str = "Quarterly Product Insights"
-    company: str = "Demo Company"
+    company: str = ""  # shown in page subtitles; blank leaves it out
     max_parallel: int = Field(2, ge=1)
     kernel_name: str = "python3"
     cell_timeout_s: int = Field(600, ge=10)

@@ -272,7 +272,8 @@ class ReportContext:
         report = self.settings.report
         scope = f" · segment: {self.segment}" if self.segment else ""
         versus = f"compared with {self.compare_with}" if self.compare_with else "no earlier quarter with data"
-        sub = f"{report.company} · {report.title} · {self.q} ({versus}){scope}"
+        lead = f"{report.company} · " if report.company else ""
+        sub = f"{lead}{report.title} · {self.q} ({versus}){scope}"
         lead_html = f"<p>{esc(lead)}</p>" if lead else ""
         return Fragment(f'<h1>{esc(title)}</h1><p class="wb-subtitle">{esc(sub)}</p>{lead_html}')
 

@@ -47,7 +47,8 @@ def index_page(
     ]
     parts = [
         f"<h1>{esc(title)} · {esc(quarter)}</h1>",
-        f'<p class="wb-subtitle">{esc(company)} · '
+        '<p class="wb-subtitle">'
+        + (f"{esc(company)} · " if company else "")
         + (
             f"changes are against {esc(previous)}"
             if previous

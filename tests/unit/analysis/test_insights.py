@@ -64,6 +64,16 @@ def test_rising_theme_picks_the_largest_significant_rise_among_visible_themes():
     assert "p < 0.001" in ins.detail
 
 
+def test_rising_theme_names_accounts_and_arr_only_when_the_data_has_them():
+    metrics = metric_rows()
+    visible = metrics[metrics["theme_id"] != "T9"]
+    with_accounts = rising_theme_insight(visible, THEMES, "2026Q3").detail
+    assert "accounts" in with_accounts
+    reviews_only = visible.assign(accounts=0, arr_touched=0.0)  # an app-store export: no accounts, no ARR
+    detail = rising_theme_insight(reviews_only, THEMES, "2026Q3").detail
+    assert "accounts" not in detail and "ARR" not in detail and detail.endswith("of feedback in 2026Q3.")
+
+
 def test_no_rising_theme_is_not_stated_as_a_finding():
     metrics = metric_rows().assign(trend="steady")
     ins = rising_theme_insight(metrics, THEMES, "2026Q3")
