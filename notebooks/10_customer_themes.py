@@ -94,10 +94,13 @@ if themed:
 if themed:
     emerging = metrics.emerging_themes(theme_metrics, ctx.q)
     ctx.save_table(emerging, "emerging_themes")
+    columns = {"label": "Theme", "volume": "Items"}
+    if ctx.has("accounts"):  # a review export has no accounts: no account counts or ARR to show
+        columns |= {"accounts": "Accounts", "arr_touched": "ARR touched"}
     display(
         html.table(
             charts.with_labels(emerging, themes),
-            {"label": "Theme", "volume": "Items", "accounts": "Accounts", "arr_touched": "ARR touched"},
+            columns,
             {"volume": "", "accounts": "", "arr_touched": "$"},
             max_rows=10,
         )
