@@ -23,7 +23,8 @@ from workbench.core.quarters import Quarter
 from workbench.report.build import ReportResult, render, report_target, select_notebooks
 from workbench.report.data import resolve_quarter
 from workbench.report.freeze import freeze_keys, recorded_keys, stale_notebooks
-from workbench.report.publish import exclusive
+from workbench.report.publish import exclusive, recover
+from workbench.report.runner import clean_stale_temp
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,12 @@ def build(
         if only is None and not force:
             names = select_notebooks(settings, None)
             target = report_target(settings, resolved, segment)
+            # What a killed build left is cleaned first, as a full build does, even when nothing reruns.
+            clean_stale_temp()
+            reports = settings.paths.reports
+            reports.mkdir(parents=True, exist_ok=True)
+            with exclusive(reports / f".{target.name}.lock", f"a build of report {target.name}"):
+                recover(reports, target.name)
             keys = freeze_keys(settings, str(resolved), names, segment)
             stale = stale_notebooks(keys, recorded_keys(target))
             reused = [n for n in names if n not in stale]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from support import HOSTILE_TEXT, REPORT_DB_URL, REPORT_SECRET
 
 from workbench.core.config import ReportSettings, load_settings
 from workbench.report.data import default_quarter
+from workbench.report.runner import OWNER_FILE, TEMP_PREFIX
 
 pytestmark = pytest.mark.slow
 MAX_PAGE_BYTES = 5 * 1024 * 1024
@@ -141,10 +145,21 @@ def test_a_rerun_with_nothing_changed_reuses_every_notebook(demo_report, folder,
     monkeypatch.setenv("WORKBENCH_TEST_SECRET", REPORT_SECRET)
     monkeypatch.setenv("WORKBENCH_TEST_DB_URL", REPORT_DB_URL)
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    # A killed build's notebook-runner folder (its owner process is gone) is cleaned even so.
+    stale = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+    (stale / OWNER_FILE).write_text(str(_dead_pid()), encoding="utf-8")
     again = pipeline.build(settings, quarter=demo_report.quarter, skip_pull=True)
+    assert not stale.exists(), "a frozen rerun must still clean what killed builds left"
     assert again.ok and again.runs == [], again.summary()
     assert sorted(again.reused) == sorted(settings.report.notebooks)
     assert "reused 5 notebook(s)" in again.summary()
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["freeze"]) == set(settings.report.notebooks)
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
