@@ -250,11 +250,13 @@ ASSIGNMENT_COLUMNS = {
     "theme_id": "registered or emerging theme id; null when unassigned",
     "similarity": "cosine similarity of the text to its theme centroid",
     "sentiment": (
-        "inferred sentiment, -1..1: P(positive) - P(negative) from the sentiment head on the MiniLM "
-        "embeddings (VADER's compound score with other embedding models); null for blank text"
+        "inferred sentiment, -1..1: a blend of the sentiment head on the MiniLM embeddings "
+        "(P(positive) - P(negative)), VADER and a zero-shot anchor similarity (VADER's compound score "
+        "alone with other embedding models); null for blank text"
     ),
     "sentiment_label": (
-        "negative, neutral or positive: the head's likeliest class (VADER: +-0.05); null for blank text"
+        "negative, neutral or positive: the blended score outside or inside the head's neutral band "
+        "(VADER: +-0.05); null for blank text"
     ),
     "stated_rating": "star rating 1-5 the customer gave (feedback.rating), kept beside the inferred one",
     "stated_nps": "NPS score 0-10 the customer gave (feedback.score), kept beside the inferred one",

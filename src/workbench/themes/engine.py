@@ -429,7 +429,7 @@ def assign_documents(
         theme_ids[rows] = ids
         similarity[rows] = sims
         if head is not None:
-            scores[rows], labels[rows] = head.score(vectors)
+            scores[rows], labels[rows] = head.score(vectors, originals)
         logger.info("assigned %d/%d documents", min(start + chunk_size, len(usable)), len(usable))
     return pd.DataFrame(
         {
