@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 import pandera.errors as pa_errors
@@ -28,7 +29,7 @@ import polars as pl
 
 from workbench.core.config import FileSource, SqlSource
 from workbench.core.errors import SourceError, ValidationFailed
-from workbench.core.quarters import quarter_labels
+from workbench.core.quarters import Quarter, quarter_labels
 from workbench.core.schemas import MAX_TEXT_CHARS, TABLES, Col, schema
 from workbench.ingest.sources import FILE, INTERNAL, ROW, SourceRead
 
@@ -51,11 +52,16 @@ _FALSE = ("false", "f", "no", "n", "0")
 # ----------------------------------------------------------------------------------------- source
 
 
-def normalise(read: SourceRead, now: dt.datetime | None = None) -> pl.DataFrame:
+def normalise(
+    read: SourceRead, now: dt.datetime | None = None, dates: dict[str, DateChoice] | None = None
+) -> pl.DataFrame:
     """One source's rows as canonical columns with types, plus extras and the trace columns.
 
     ``now`` is the pull time (UTC): a row dated after it in the table's date column is rejected,
-    so one stray future row cannot invent a quarter.
+    so one stray future row cannot invent a quarter. ``dates`` are the date columns' day/month
+    order and format anchor decided over the whole source (:func:`choose_dates`); a streamed pull
+    passes them with every batch, so that a batch reads its dates as the whole file would. Without
+    them they are decided on ``read``'s own rows.
     """
     spec = TABLES[read.table]
     now = now or dt.datetime.now(dt.UTC)
@@ -77,7 +83,7 @@ def normalise(read: SourceRead, now: dt.datetime | None = None) -> pl.DataFrame:
                 )
             typed.append(pl.Series(col.name, [None] * frame.height, dtype=_POLARS[col.dtype]))
             continue
-        values, bad = convert(frame[col.name], col, src, _where(read))
+        values, bad = convert(frame[col.name], col, src, _where(read), (dates or {}).get(col.name))
         typed.append(values)
         if bad is not None:
             reasons.append(bad)
@@ -207,7 +213,11 @@ _POLARS = {
 
 
 def convert(
-    values: pl.Series, col: Col, src: FileSource | SqlSource, where: str = ""
+    values: pl.Series,
+    col: Col,
+    src: FileSource | SqlSource,
+    where: str = "",
+    choice: DateChoice | None = None,
 ) -> tuple[pl.Series, pl.Series | None]:
     """``values`` as the column's canonical type, and a reason for each value that could not be read.
 
@@ -235,11 +245,10 @@ def convert(
             return out.alias(name), _scientific_ids(out, name)
         return out.alias(name), None
     if col.dtype == "datetime":
-        relative = _relative_words(values)
-        if relative is not None:
-            keep = pl.DataFrame({"v": values, "word": relative.is_not_null()})
-            values = keep.select(pl.when(~pl.col("word")).then(pl.col("v"))).to_series().alias(name)
-        out = parse_dates(values, src.date_format, src.dayfirst, where=where or f"column {name!r}")
+        values, relative = _without_relative_words(values)
+        out = parse_dates(
+            values, src.date_format, src.dayfirst, where=where or f"column {name!r}", choice=choice
+        )
         hint = f" with date_format {src.date_format!r}" if src.date_format else " (set date_format)"
         reasons = [_reasons(values, out, f"{name}: cannot read date ", hint), _implausible_years(out, name)]
         if relative is not None:
@@ -289,6 +298,15 @@ FUTURE_SLACK = dt.timedelta(hours=14)
 
 # dd/mm/yyyy or mm/dd/yyyy (also - or . separated, 2- or 4-digit year, optional time after it).
 _NUMERIC_DATE = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})(?:$|[ T])"
+
+
+def _without_relative_words(values: pl.Series) -> tuple[pl.Series, pl.Series | None]:
+    """The date texts with relative words ('today') blanked, and a reason for each one blanked."""
+    relative = _relative_words(values)
+    if relative is None:
+        return values, None
+    keep = pl.DataFrame({"v": values, "word": relative.is_not_null()})
+    return keep.select(pl.when(~pl.col("word")).then(pl.col("v"))).to_series().alias(values.name), relative
 
 
 def _relative_words(values: pl.Series) -> pl.Series | None:
@@ -343,8 +361,157 @@ def future_reasons(out: pl.Series, name: str, now: dt.datetime) -> pl.Series:
     ).to_series()
 
 
+@dataclass(frozen=True)
+class DateEvidence:
+    """What a date column's texts say about their day/month order and format, mergeable over batches.
+
+    Attributes:
+        day_first: the first value that can only be day-first (first number above 12).
+        month_first: the first value that can only be month-first (second number above 12).
+        ambiguous: the first two distinct numeric dates that fit both orders.
+        first: the first non-null value (polars infers a format from a column's first value).
+    """
+
+    day_first: str | None = None
+    month_first: str | None = None
+    ambiguous: tuple[str, ...] = ()
+    first: str | None = None
+
+    def then(self, later: DateEvidence) -> DateEvidence:
+        """The evidence of this batch followed by ``later``'s: first examples win."""
+        return DateEvidence(
+            self.day_first if self.day_first is not None else later.day_first,
+            self.month_first if self.month_first is not None else later.month_first,
+            tuple(dict.fromkeys([*self.ambiguous, *later.ambiguous]))[:2],
+            self.first if self.first is not None else later.first,
+        )
+
+
+@dataclass(frozen=True)
+class DateChoice:
+    """How a date column is read, decided once over all its rows: the order and the format anchor."""
+
+    order: bool | None  # True day-first, False month-first, None: no numeric d/m dates
+    anchor: str | None  # the column's first value, whose format polars infers for every batch
+
+
+def date_evidence(values: pl.Series) -> DateEvidence:
+    """The order evidence and first value of date texts (stripped, blanks and relative words null)."""
+    parts = values.str.extract_groups(_NUMERIC_DATE)
+    frame = pl.DataFrame(
+        {
+            "v": values,
+            "a": parts.struct.field("1").cast(pl.Int32, strict=False),
+            "b": parts.struct.field("2").cast(pl.Int32, strict=False),
+        }
+    ).filter(pl.col("a").is_not_null() & pl.col("b").is_not_null())
+    present = values.drop_nulls()
+    first = present[0] if len(present) else None
+    if frame.is_empty():
+        return DateEvidence(first=first)
+    a, b = pl.col("a"), pl.col("b")
+    day_first = frame.filter((a > 12) & (b <= 12))["v"]
+    month_first = frame.filter((b > 12) & (a <= 12))["v"]
+    ambiguous = frame.filter((a <= 12) & (b <= 12) & (a != b))["v"].unique(maintain_order=True)
+    return DateEvidence(
+        day_first[0] if len(day_first) else None,
+        month_first[0] if len(month_first) else None,
+        tuple(ambiguous.head(2).to_list()),
+        first,
+    )
+
+
+def resolve_order(evidence: DateEvidence, dayfirst: bool | None, column: str, where: str) -> bool | None:
+    """True for day-first, False for month-first, None when no value is a numeric d/m date.
+
+    Raises:
+        SourceError: values that prove both orders, values that prove the order opposite to the
+            configured ``dayfirst``, or ambiguous values (both numbers <= 12) with no ``dayfirst``.
+    """
+    fix = "set date_format (e.g. '%d/%m/%Y') or dayfirst for this source"
+    day_first, month_first = evidence.day_first, evidence.month_first
+    if day_first is not None and month_first is not None:
+        raise SourceError(
+            f"{where}: column {column!r} mixes day-first and month-first dates ('{day_first}' is "
+            f"day-first, '{month_first}' is month-first): {fix}, and fix the rows that differ"
+        )
+    if day_first is not None or month_first is not None:
+        proven = day_first is not None
+        example = day_first if proven else month_first
+        if dayfirst is not None and dayfirst != proven:
+            raise SourceError(
+                f"{where}: column {column!r} has dayfirst: {str(dayfirst).lower()} but '{example}' can only "
+                f"be {'day' if proven else 'month'}-first: {fix}"
+            )
+        logger.info(
+            "%s: column %s read %s-first ('%s' proves it)",
+            where,
+            column,
+            "day" if proven else "month",
+            example,
+        )
+        return proven
+    if evidence.ambiguous and dayfirst is None:
+        first, second = evidence.ambiguous[0], evidence.ambiguous[-1]
+        raise SourceError(
+            f"{where}: column {column!r} has dates that fit both day-first and month-first "
+            f"(e.g. '{first}', '{second}'): {fix}"
+        )
+    return dayfirst
+
+
+def date_order(values: pl.Series, dayfirst: bool | None, where: str) -> bool | None:
+    """The day/month order of date texts (:func:`resolve_order` on their :func:`date_evidence`)."""
+    return resolve_order(date_evidence(values), dayfirst, values.name, where)
+
+
+def date_texts(values: pl.Series) -> pl.Series:
+    """Date values as :func:`parse_dates` sees them: trimmed text, blanks and relative words null."""
+    if values.dtype != pl.String:
+        return values
+    return _without_relative_words(_blank_to_null(values.str.strip_chars()))[0]
+
+
+def source_date_evidence(read: SourceRead) -> dict[str, DateEvidence]:
+    """The :class:`DateEvidence` of each date column of a source whose dates are detected.
+
+    Mapping, value replacement and constants run as in :func:`normalise`, so the evidence is
+    that of the texts :func:`parse_dates` would see. Columns read with a ``date_format``, and
+    columns that are not text, need no decision and are left out.
+    """
+    src = read.source
+    if src.date_format:
+        return {}
+    frame = _map_columns(read.frame, src, _where(read))
+    frame = _apply_values(frame, src, _where(read))
+    frame = frame.with_columns(pl.lit(v).alias(k) for k, v in src.constants.items())
+    return {
+        col.name: date_evidence(date_texts(frame[col.name]))
+        for col in TABLES[read.table].columns
+        if col.dtype == "datetime" and col.name in frame.columns and frame.schema[col.name] == pl.String
+    }
+
+
+def choose_dates(evidence: dict[str, DateEvidence], read: SourceRead) -> dict[str, DateChoice]:
+    """The :class:`DateChoice` of each date column from the evidence of all its rows.
+
+    Raises:
+        SourceError: as :func:`resolve_order`.
+    """
+    where = _where(read)
+    return {
+        name: DateChoice(resolve_order(ev, read.source.dayfirst, name, where), ev.first)
+        for name, ev in evidence.items()
+    }
+
+
 def parse_dates(
-    values: pl.Series, date_format: str | None, dayfirst: bool | None, *, where: str = ""
+    values: pl.Series,
+    date_format: str | None,
+    dayfirst: bool | None,
+    *,
+    where: str = "",
+    choice: DateChoice | None = None,
 ) -> pl.Series:
     """Datetimes (naive, UTC where the input had an offset); null where a value cannot be read.
 
@@ -354,6 +521,7 @@ def parse_dates(
     that prove it (a first number above 12 is a day, a second one above 12 is a day); a column
     whose values contradict each other, or fit both orders throughout, is refused unless
     ``dayfirst`` is set. Other texts (ISO, ``31-Jul-18``) are read by polars, then pandas.
+    ``choice``, decided over a whole file, replaces what these values alone would decide.
 
     Raises:
         SourceError: one line naming the column, two example values and the fix.
@@ -370,13 +538,9 @@ def parse_dates(
         out = _naive_utc(values.str.strptime(pl.Datetime("us"), date_format, strict=False))
         _check_format_order(values, out, date_format, where)
         return out
-    order = date_order(values, dayfirst, where)
+    order = choice.order if choice is not None else date_order(values, dayfirst, where)
     values = _numeric_dates_as_iso(values, order)
-    out = pl.Series(values.name, [None] * values.len(), dtype=pl.Datetime("us"))
-    try:
-        out = _naive_utc(values.str.to_datetime(strict=False, time_unit="us"))
-    except Exception:  # no format could be inferred from the first value: pandas reads them all
-        logger.debug("column %s: polars could not infer a date format", values.name)
+    out = _polars_dates(values, None if choice is None else choice.anchor, order)
     missed = out.is_null() & values.is_not_null()
     if missed.any():
         rest = pd.to_datetime(
@@ -392,57 +556,22 @@ def parse_dates(
     return out
 
 
-def date_order(values: pl.Series, dayfirst: bool | None, where: str) -> bool | None:
-    """True for day-first, False for month-first, None when no value is a numeric d/m date.
+def _polars_dates(values: pl.Series, anchor: str | None, order: bool | None) -> pl.Series:
+    """polars' reading of date texts; its format is inferred from the anchor when there is one.
 
-    Raises:
-        SourceError: values that prove both orders, values that prove the order opposite to the
-            configured ``dayfirst``, or ambiguous values (both numbers <= 12) with no ``dayfirst``.
+    polars infers one format from a column's first value: a batch of a streamed file starts
+    with the whole file's first value, so every batch infers the format the whole file would.
     """
-    parts = values.str.extract_groups(_NUMERIC_DATE)
-    frame = pl.DataFrame(
-        {
-            "v": values,
-            "a": parts.struct.field("1").cast(pl.Int32, strict=False),
-            "b": parts.struct.field("2").cast(pl.Int32, strict=False),
-        }
-    ).filter(pl.col("a").is_not_null() & pl.col("b").is_not_null())
-    if frame.is_empty():
-        return dayfirst
-    day_first = frame.filter((pl.col("a") > 12) & (pl.col("b") <= 12))["v"]
-    month_first = frame.filter((pl.col("b") > 12) & (pl.col("a") <= 12))["v"]
-    ambiguous = frame.filter((pl.col("a") <= 12) & (pl.col("b") <= 12) & (pl.col("a") != pl.col("b")))["v"]
-    column = values.name
-    fix = "set date_format (e.g. '%d/%m/%Y') or dayfirst for this source"
-    if len(day_first) and len(month_first):
-        raise SourceError(
-            f"{where}: column {column!r} mixes day-first and month-first dates ('{day_first[0]}' is "
-            f"day-first, '{month_first[0]}' is month-first): {fix}, and fix the rows that differ"
-        )
-    if len(day_first) or len(month_first):
-        proven = bool(len(day_first))
-        example = (day_first if proven else month_first)[0]
-        if dayfirst is not None and dayfirst != proven:
-            raise SourceError(
-                f"{where}: column {column!r} has dayfirst: {str(dayfirst).lower()} but '{example}' can only "
-                f"be {'day' if proven else 'month'}-first: {fix}"
-            )
-        logger.info(
-            "%s: column %s read %s-first ('%s' proves it)",
-            where,
-            column,
-            "day" if proven else "month",
-            example,
-        )
-        return proven
-    if len(ambiguous) and dayfirst is None:
-        distinct = ambiguous.unique(maintain_order=True)
-        second = distinct[1] if len(distinct) > 1 else distinct[0]
-        raise SourceError(
-            f"{where}: column {column!r} has dates that fit both day-first and month-first "
-            f"(e.g. '{ambiguous[0]}', '{second}'): {fix}"
-        )
-    return dayfirst
+    probe = values
+    if anchor is not None:
+        head = _numeric_dates_as_iso(pl.Series(values.name, [anchor], dtype=pl.String), order)
+        probe = pl.concat([head, values])
+    try:
+        out = _naive_utc(probe.str.to_datetime(strict=False, time_unit="us"))
+    except Exception:  # no format could be inferred from the first value: pandas reads them all
+        logger.debug("column %s: polars could not infer a date format", values.name)
+        return pl.Series(values.name, [None] * values.len(), dtype=pl.Datetime("us"))
+    return out.slice(1) if anchor is not None else out
 
 
 def _numeric_dates_as_iso(values: pl.Series, dayfirst: bool | None) -> pl.Series:
@@ -613,12 +742,22 @@ def top_reasons(reasons: list[str], n: int = 3, where: list[str] | None = None) 
     return [(re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", kind), count, shown[kind]) for kind, count in ranked]
 
 
-def mark_duplicates(frame: pl.DataFrame, table: str, taken: set[str] | None = None) -> pl.DataFrame:
+FIRST_SOURCE, FIRST_ROW = "_first_source", "_first_row"
+
+
+def mark_duplicates(
+    frame: pl.DataFrame,
+    table: str,
+    taken: set[str] | pl.Series | None = None,
+    earlier: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Reject every repeat of an id after its first readable row, and ids already kept elsewhere.
 
     ``frame`` holds the table's rows in source order; ``taken`` are ids of processed rows this
     pull keeps (other quarters), which new rows must not repeat. The first row keeps the id
     because it is the one an analyst sees first in the export; the rest name it in their reason.
+    ``earlier`` are the first rows of ids met in earlier batches of a streamed pull
+    (:func:`first_rows` of each marked batch), so a batch marks its rows as the whole file would.
     """
     id_col = TABLES[table].id_column
     if id_col is None or frame.is_empty():
@@ -630,26 +769,39 @@ def mark_duplicates(frame: pl.DataFrame, table: str, taken: set[str] | None = No
         .group_by(id_col, maintain_order=True)
         .agg(
             pl.col("_order").first().alias("_first"),
-            pl.col(SOURCE).first().alias("_first_source"),
-            pl.col(ROW).first().alias("_first_row"),
+            pl.col(SOURCE).first().alias(FIRST_SOURCE),
+            pl.col(ROW).first().alias(FIRST_ROW),
         )
+        .with_columns(pl.lit(False).alias("_before"))
     )
+    if earlier is not None and earlier.height:
+        ids = first[id_col]
+        before = earlier.filter(pl.col(id_col).is_in(ids)).select(
+            id_col,
+            pl.lit(None, dtype=first.schema["_first"]).alias("_first"),
+            FIRST_SOURCE,
+            FIRST_ROW,
+            pl.lit(True).alias("_before"),
+        )
+        first = pl.concat([before, first.join(before, on=id_col, how="anti")])
     marked = ordered.join(first, on=id_col, how="left", validate="m:1", maintain_order="left")
+    taken_ids = pl.Series(sorted(taken), dtype=pl.String) if isinstance(taken, set) else taken
+    repeat = pl.col("_before") | (pl.col("_order") != pl.col("_first"))
     reason = (
-        pl.when(ok & pl.col(id_col).is_in(sorted(taken or ())))
+        pl.when(ok & pl.col(id_col).is_in(taken_ids if taken_ids is not None else []))
         .then(
             pl.concat_str([pl.lit(f"duplicate {id_col} '"), pl.col(id_col), pl.lit("': already processed")])
         )
-        .when(ok & (pl.col("_order") != pl.col("_first")))
+        .when(ok & repeat)
         .then(
             pl.concat_str(
                 [
                     pl.lit(f"duplicate {id_col} '"),
                     pl.col(id_col),
                     pl.lit("' (first kept: source "),
-                    pl.col("_first_source"),
+                    pl.col(FIRST_SOURCE),
                     pl.lit(" row "),
-                    pl.col("_first_row").cast(pl.String),
+                    pl.col(FIRST_ROW).cast(pl.String),
                     pl.lit(")"),
                 ]
             )
@@ -657,6 +809,28 @@ def mark_duplicates(frame: pl.DataFrame, table: str, taken: set[str] | None = No
         .otherwise(pl.col(REASON))
     )
     return marked.with_columns(reason.alias(REASON)).sort("_order").select(frame.columns)
+
+
+def first_rows(marked: pl.DataFrame, table: str) -> pl.DataFrame:
+    """The ids a marked batch keeps, with where each one is (for the next batch's ``earlier``)."""
+    id_col = TABLES[table].id_column
+    if id_col is None or marked.is_empty():
+        return pl.DataFrame()
+    kept = marked.filter(pl.col(REASON).is_null() & pl.col(id_col).is_not_null())
+    return kept.select(id_col, pl.col(SOURCE).alias(FIRST_SOURCE), pl.col(ROW).alias(FIRST_ROW))
+
+
+def within_quarter(frame: pl.DataFrame, table: str, q: Quarter | None) -> tuple[pl.DataFrame, int]:
+    """The rows of a time table inside the pulled quarter (undated rows too), and how many were not.
+
+    Rows outside it are counted, not rejected: they belong to another quarter's pull.
+    """
+    date_col = TABLES[table].date_column
+    if q is None or date_col is None:
+        return frame, 0
+    when = pl.col(date_col)
+    kept = frame.filter(when.is_null() | ((when >= q.start.to_pydatetime()) & (when < q.end.to_pydatetime())))
+    return kept, frame.height - kept.height
 
 
 def add_quarters(frame: pl.DataFrame, table: str, fy_start_month: int) -> pl.DataFrame:
@@ -677,7 +851,17 @@ def validate(frame: pl.DataFrame, table: str) -> tuple[pd.DataFrame, pl.DataFram
 
     The valid rows come back as pandas with the schema's types (pandas is what notebooks see).
     The reasons frame has ``source``, ``_file``, ``_row`` and ``_reason`` for every rejected row,
-    including rows that already had a reason from normalising.
+    including rows that already had a reason from normalising (those first, then pandera's).
+    """
+    valid, earlier, found = validate_parts(frame, table)
+    return valid, pl.concat([earlier, found])
+
+
+def validate_parts(frame: pl.DataFrame, table: str) -> tuple[pd.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """:func:`validate`, with the rows rejected before pandera and by pandera apart.
+
+    A streamed pull validates batch by batch and concatenates each part over all batches, so
+    its rejects come in the order a whole-file validation gives.
     """
     sch = schema(table)
     keys = [SOURCE, FILE, ROW, REASON]
@@ -700,7 +884,7 @@ def validate(frame: pl.DataFrame, table: str) -> tuple[pd.DataFrame, pl.DataFram
         raise ValidationFailed(
             f"table {table} cannot be validated: {str(exc).splitlines()[0][:200]}"
         ) from None
-    return valid, pl.concat([earlier, found.select(keys)])
+    return valid, earlier, found.select(keys)
 
 
 def _pandera_reasons(cases: pd.DataFrame, table: str) -> pd.Series:

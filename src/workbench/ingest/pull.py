@@ -48,6 +48,7 @@ from workbench.ingest.normalize import (
     normalise,
     top_reasons,
     validate,
+    within_quarter,
 )
 from workbench.ingest.snapshot import (
     MANIFEST,
@@ -60,7 +61,8 @@ from workbench.ingest.snapshot import (
     write_inputs,
     write_json,
 )
-from workbench.ingest.sources import FILE, INTERNAL, ROW, SourceRead, read_source
+from workbench.ingest.sources import FILE, INTERNAL, ROW, SourceRead, data_folders, read_source
+from workbench.ingest.stream import StreamedRead, TableWriter, process_batches, should_stream, snapshot_source
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +219,7 @@ def _owned(tables: Iterable[str]) -> set[str]:
 
 def _process_all(
     result: PullResult,
-    reads: list[SourceRead],
+    reads: list[SourceRead | StreamedRead],
     tables: list[str],
     settings: Settings,
     q: Quarter | None,
@@ -229,13 +231,12 @@ def _process_all(
     covered: set[str] = set()
     for table in tables:
         step(f"validating {table}")
-        frame, table_count, source_counts = _process_table(
+        quarters, table_count, source_counts = _process_table(
             table, [r for r in reads if r.table == table], settings, q, staged, now
         )
         result.tables[table] = table_count
         result.sources.extend(source_counts)
-        if QUARTER in frame.columns:
-            covered |= {str(label) for label in frame[QUARTER].dropna().unique()}
+        covered |= quarters
     result.quarters = [str(q)] if q else sorted(covered)
     write_json(staged / MANIFEST, _processed_manifest(result, settings))
 
@@ -245,13 +246,29 @@ def _process_all(
 
 def _read_all(
     config: SourcesConfig, root: Path, q: Quarter | None, snapshot: Path, step: Callable[[str], None]
-) -> tuple[list[SourceRead], dict[str, list[dict[str, Any]]]]:
-    """Read every source in config order, copying each into the snapshot as soon as it is read."""
-    reads: list[SourceRead] = []
+) -> tuple[list[SourceRead | StreamedRead], dict[str, list[dict[str, Any]]]]:
+    """Read every source in config order, copying each into the snapshot as soon as it is read.
+
+    A large file that is a table's only source is only copied here (:mod:`workbench.ingest.stream`):
+    it is parsed from its copy, batch by batch, when its table is processed.
+    """
+    reads: list[SourceRead | StreamedRead] = []
     entries: dict[str, list[dict[str, Any]]] = {}
+    folders = data_folders(config, root)
     for table, sources in config.tables.items():
         for source in sources:
             step(f"reading {source.name} -> {table}")
+            if should_stream(source, root, folders):
+                if len(sources) == 1:
+                    streamed, entries[source.name] = snapshot_source(source, table, root, folders, snapshot)
+                    reads.append(streamed)
+                    continue
+                logger.warning(  # several sources share one duplicate check and one column layout
+                    "source %s is large but %s has %d sources: it is read whole",
+                    source.name,
+                    table,
+                    len(sources),
+                )
             read = read_source(source, table, root, config, q)
             entries[source.name] = write_inputs(snapshot, read, root)
             reads.append(read)
@@ -271,27 +288,24 @@ def _progress(total: int) -> Iterator[Callable[[str], None]]:
 
 def _process_table(
     table: str,
-    reads: list[SourceRead],
+    reads: list[SourceRead | StreamedRead],
     settings: Settings,
     q: Quarter | None,
     staged: Path,
     now: dt.datetime | None = None,
-) -> tuple[pd.DataFrame, TableCount, list[SourceCount]]:
-    """Normalise, validate and write one table: the written frame, its count and per-source counts."""
+) -> tuple[set[str], TableCount, list[SourceCount]]:
+    """Normalise, validate and write one table: the quarters it holds, its count and per-source counts."""
+    if len(reads) == 1 and isinstance(reads[0], StreamedRead):
+        return _process_streamed(table, reads[0], settings, q, staged, now)
+    whole = [r for r in reads if isinstance(r, SourceRead)]
     spec = TABLES[table]
     fy = settings.fiscal_year_start_month
     frames: list[pl.DataFrame] = []
     read_rows: dict[str, tuple[int, int]] = {}
-    for read in reads:
+    for read in whole:
         if read.rows == 0 and read.frame.width:
             logger.warning("source %s -> %s: 0 rows (a header-only file?)", read.source.name, table)
-        norm = normalise(read, now)
-        outside = 0
-        if q is not None and spec.date_column:
-            when = pl.col(spec.date_column)
-            keep = when.is_null() | ((when >= q.start.to_pydatetime()) & (when < q.end.to_pydatetime()))
-            kept = norm.filter(keep)
-            outside, norm = norm.height - kept.height, kept
+        norm, outside = within_quarter(normalise(read, now), table, q)
         read_rows[read.source.name] = (read.rows, outside)
         frames.append(norm)
     combined = _stack(frames, table) if frames else pl.DataFrame()
@@ -302,42 +316,150 @@ def _process_table(
         combined = add_quarters(mark_duplicates(combined, table, taken), table, fy)
         valid, rejected = validate(combined, table)
     else:
-        valid, rejected = (
-            pd.DataFrame(),
-            pl.DataFrame(schema={SOURCE: pl.String, FILE: pl.String, ROW: pl.Int64, REASON: pl.String}),
+        valid, rejected = pd.DataFrame(), _no_rejects()
+
+    counts = [
+        _source_count(
+            read, table, *read_rows[read.source.name], _processed_of(valid, read.source.name), rejected
         )
-
-    counts: list[SourceCount] = []
-    for read in reads:
-        name = read.source.name
-        n_read, outside = read_rows[name]
-        n_processed = int((valid[SOURCE] == name).sum()) if len(valid) else 0
-        n_rejected = rejected.filter(pl.col(SOURCE) == name).height
-        n_input = n_read - outside
-        if n_processed + n_rejected != n_input:  # every row accounted for, or the pull is wrong
-            raise RuntimeError(
-                f"bug: source {name}: {n_processed} processed + {n_rejected} rejected != {n_input} input rows"
-            )
-        kind = "file" if isinstance(read.source, FileSource) else "sql"
-        counts.append(SourceCount(name, table, kind, n_read, outside, n_input, n_processed, n_rejected))
-
-    n_input = sum(c.input for c in counts)
-    previous = processed_path(settings, table)
-    header_only = all(isinstance(r.source, FileSource) and r.rows == 0 for r in reads)
-    if reads and header_only and previous.is_file():
-        old = pd.read_parquet(previous)
-        if len(old):  # a header-only export must not silently empty a table
-            logger.warning(
-                "%s: the sources gave 0 rows; keeping the %d rows of the last pull", table, len(old)
-            )
-            return old, TableCount(table, 0, 0, 0, len(old), None, kept_previous=True), counts
+        for read in whole
+    ]
+    old = _previous_to_keep(whole, settings, table)
+    if old is not None:
+        return _quarters_of(old), TableCount(table, 0, 0, 0, len(old), None, kept_previous=True), counts
     final = _final_frame(valid, kept, table)
     write_atomic(final, staged / f"{table}.parquet")
+    parts = [_reject_rows(read.frame, rejected, read.source.name) for read in whole]
+    count = _finish_table(settings, table, q, staged, rejected, parts, len(valid), len(final), counts)
+    return _quarters_of(final), count, counts
+
+
+def _process_streamed(
+    table: str,
+    read: StreamedRead,
+    settings: Settings,
+    q: Quarter | None,
+    staged: Path,
+    now: dt.datetime | None,
+) -> tuple[set[str], TableCount, list[SourceCount]]:
+    """:func:`_process_table` for a table fed by one large file, batch by batch (:mod:`.stream`).
+
+    Valid rows are appended to the staged table as each batch is validated; rejects (few) are
+    gathered, so the processed and rejects tables are those a whole-file pull writes.
+    """
+    spec = TABLES[table]
+    name = read.source.name
+    kept = _kept_rows(settings, table, q)
+    taken = (
+        pl.from_pandas(kept[spec.id_column].dropna().astype(str)).cast(pl.String).unique()
+        if spec.id_column and len(kept)
+        else None
+    )
+    writer = TableWriter(staged / f"{table}.parquet")
+    before: list[pl.DataFrame] = []
+    by_schema: list[pl.DataFrame] = []
+    parts: list[pl.DataFrame] = []
+    quarters = _quarters_of(kept)
+    outside = processed = 0
+    template = pd.DataFrame()
+    try:
+        for batch in process_batches(read, now, q, settings.fiscal_year_start_month, taken):
+            outside += batch.outside
+            processed += len(batch.valid)
+            if len(batch.valid):
+                writer.write(_final_frame(batch.valid, pd.DataFrame() if writer.started else kept, table))
+                quarters |= _quarters_of(batch.valid)
+            template = batch.valid.iloc[:0]
+            rejected = pl.concat([batch.rejected_before, batch.rejected_by_schema])
+            if rejected.height:
+                parts.append(_reject_rows(batch.raw, rejected, name))
+            before.append(batch.rejected_before)
+            by_schema.append(batch.rejected_by_schema)
+            logger.info("source %s -> %s: %s rows done", name, table, f"{read.rows:,}")
+    finally:
+        writer.close()
+    if read.rows == 0:
+        logger.warning("source %s -> %s: 0 rows (a header-only file?)", name, table)
+    rejected = pl.concat(before + by_schema) if before else _no_rejects()
+    counts = [_source_count(read, table, read.rows, outside, processed, rejected)]
+    old = _previous_to_keep([read], settings, table)
+    if old is not None:
+        (staged / f"{table}.parquet").unlink(missing_ok=True)
+        return _quarters_of(old), TableCount(table, 0, 0, 0, len(old), None, kept_previous=True), counts
+    rows = writer.rows
+    if not writer.started:  # no valid row: the table is the rows kept, or empty with its columns
+        final = _final_frame(template, kept, table)
+        write_atomic(final, staged / f"{table}.parquet")
+        rows = len(final)
+    count = _finish_table(settings, table, q, staged, rejected, parts, processed, rows, counts)
+    return quarters, count, counts
+
+
+def _no_rejects() -> pl.DataFrame:
+    return pl.DataFrame(schema={SOURCE: pl.String, FILE: pl.String, ROW: pl.Int64, REASON: pl.String})
+
+
+def _processed_of(valid: pd.DataFrame, name: str) -> int:
+    return int((valid[SOURCE] == name).sum()) if len(valid) else 0
+
+
+def _quarters_of(frame: pd.DataFrame) -> set[str]:
+    return {str(label) for label in frame[QUARTER].dropna().unique()} if QUARTER in frame.columns else set()
+
+
+def _source_count(
+    read: SourceRead | StreamedRead,
+    table: str,
+    n_read: int,
+    outside: int,
+    processed: int,
+    rejected: pl.DataFrame,
+) -> SourceCount:
+    """One source's count; processed + rejected must equal its input rows, or the pull is wrong."""
+    name = read.source.name
+    n_rejected = rejected.filter(pl.col(SOURCE) == name).height
+    n_input = n_read - outside
+    if processed + n_rejected != n_input:  # every row accounted for, or the pull is wrong
+        raise RuntimeError(
+            f"bug: source {name}: {processed} processed + {n_rejected} rejected != {n_input} input rows"
+        )
+    kind = "file" if isinstance(read.source, FileSource) else "sql"
+    return SourceCount(name, table, kind, n_read, outside, n_input, processed, n_rejected)
+
+
+def _previous_to_keep(
+    reads: list[SourceRead] | list[StreamedRead], settings: Settings, table: str
+) -> pd.DataFrame | None:
+    """The last pull's table when only header-only files came in (such an export must not
+    silently empty a table); None when there is nothing to keep."""
+    previous = processed_path(settings, table)
+    header_only = all(isinstance(r.source, FileSource) and r.rows == 0 for r in reads)
+    if not (reads and header_only and previous.is_file()):
+        return None
+    old = pd.read_parquet(previous)
+    if not len(old):
+        return None
+    logger.warning("%s: the sources gave 0 rows; keeping the %d rows of the last pull", table, len(old))
+    return old
+
+
+def _finish_table(
+    settings: Settings,
+    table: str,
+    q: Quarter | None,
+    staged: Path,
+    rejected: pl.DataFrame,
+    parts: list[pl.DataFrame],
+    processed: int,
+    rows: int,
+    counts: list[SourceCount],
+) -> TableCount:
+    """Write the table's rejects file (keeping other quarters' rejects) and count the table."""
     rejects_path = None  # where the rejects will be once the staged folder is swapped in
     reasons: tuple[tuple[str, int, str], ...] = ()
     earlier = _earlier_rejects(settings, table, q)
     if rejected.height or len(earlier):
-        frame = _rejects_frame(reads, rejected, q) if rejected.height else earlier.iloc[:0]
+        frame = _rejects_table(parts, q) if rejected.height else earlier.iloc[:0]
         if len(earlier):
             frame = pd.concat([earlier, frame], ignore_index=True) if len(frame) else earlier
             # A row every quarter's pull rejects (no date) is one record, tagged with its latest pull.
@@ -349,8 +471,8 @@ def _process_table(
         places = [f"{f} row {r}" for f, r in zip(rejected[FILE], rejected[ROW], strict=True)]
         reasons = tuple(top_reasons(rejected[REASON].to_list(), where=places))
         logger.warning("%s: %d row(s) rejected -> %s.rejects.parquet", table, rejected.height, table)
-    count = TableCount(table, n_input, len(valid), rejected.height, len(final), rejects_path, reasons)
-    return final, count, counts
+    n_input = sum(c.input for c in counts)
+    return TableCount(table, n_input, processed, rejected.height, rows, rejects_path, reasons)
 
 
 PULLED = "_pulled"  # in the rejects file: the quarter whose pull rejected the row ('all' for --all)
@@ -417,19 +539,19 @@ def _final_frame(valid: pd.DataFrame, kept: pd.DataFrame, table: str) -> pd.Data
     return new[first + [c for c in new.columns if c not in first]]
 
 
-def _rejects_frame(reads: list[SourceRead], rejected: pl.DataFrame, q: Quarter | None = None) -> pd.DataFrame:
-    """Rejected rows as read (every value as text) with ``_source``, ``_file``, ``_row``, ``_reason``."""
-    parts = []
-    for read in reads:
-        keys = rejected.filter(pl.col(SOURCE) == read.source.name).select(FILE, ROW, REASON)
-        if keys.is_empty():
-            continue
-        raw = read.frame.with_columns(
-            pl.col(c).cast(pl.String) for c in read.frame.columns if c not in INTERNAL
-        )
-        rows = raw.join(keys, on=[FILE, ROW], how="inner", validate="1:1", maintain_order="left")
-        parts.append(rows.with_columns(pl.lit(read.source.name).alias("_source")))
-    frame = pl.concat(parts, how="diagonal_relaxed").with_columns(
+def _reject_rows(raw: pl.DataFrame, rejected: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The rows of source ``name`` that ``rejected`` names, as read (every value as text), in file order."""
+    keys = rejected.filter(pl.col(SOURCE) == name).select(FILE, ROW, REASON)
+    if keys.is_empty():
+        return pl.DataFrame()
+    text = raw.with_columns(pl.col(c).cast(pl.String) for c in raw.columns if c not in INTERNAL)
+    rows = text.join(keys, on=[FILE, ROW], how="inner", validate="1:1", maintain_order="left")
+    return rows.with_columns(pl.lit(name).alias("_source"))
+
+
+def _rejects_table(parts: list[pl.DataFrame], q: Quarter | None = None) -> pd.DataFrame:
+    """Rejected rows as read with ``_source``, ``_file``, ``_row``, ``_reason`` and ``_pulled`` first."""
+    frame = pl.concat([p for p in parts if p.height], how="diagonal_relaxed").with_columns(
         pl.lit(str(q) if q else "all").alias(PULLED)
     )
     front = ["_source", FILE, ROW, REASON, PULLED]

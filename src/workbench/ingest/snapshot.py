@@ -18,13 +18,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,15 +70,52 @@ def write_inputs(folder: Path, read: SourceRead, root: Path) -> list[dict[str, A
         copy = target / item.name
         copy.write_bytes(item.data)
         os.chmod(copy, 0o444)
-        entries.append(
-            {
-                "path": _display_path(item.origin, root),
-                "copy": copy.relative_to(folder).as_posix(),
-                "sha256": item.sha256,
-                "bytes": len(item.data),
-            }
-        )
+        entries.append(_entry(folder, copy, item.origin, item.sha256, len(item.data), root))
     return entries
+
+
+BLOCK = 8 * 2**20  # bytes read, hashed and written at a time when a large file is copied
+
+
+def copy_input(
+    folder: Path,
+    source_name: str,
+    name: str,
+    origin: Path,
+    root: Path,
+    inspect: Callable[[bytes], None] | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    """Copy one large input file into the snapshot block by block, hashing exactly what is copied.
+
+    The file is read once: each block is hashed, handed to ``inspect`` (a check of its bytes)
+    and written, so memory stays one block and the copy is byte for byte what was hashed. The
+    pull then parses the copy, never the original, which may change after it was read.
+
+    Returns:
+        The copy's path and its manifest entry (path, copy, sha256, bytes), as :func:`write_inputs`.
+    """
+    target = folder / safe_name(source_name)
+    target.mkdir(exist_ok=True)
+    copy = target / name
+    digest, size = hashlib.sha256(), 0
+    with open(origin, "rb") as src, open(copy, "xb") as dst:
+        while block := src.read(BLOCK):
+            digest.update(block)
+            if inspect is not None:
+                inspect(block)
+            dst.write(block)
+            size += len(block)
+    os.chmod(copy, 0o444)
+    return copy, _entry(folder, copy, str(origin), digest.hexdigest(), size, root)
+
+
+def _entry(folder: Path, copy: Path, origin: str, sha256: str, size: int, root: Path) -> dict[str, Any]:
+    return {
+        "path": _display_path(origin, root),
+        "copy": copy.relative_to(folder).as_posix(),
+        "sha256": sha256,
+        "bytes": size,
+    }
 
 
 def _display_path(origin: str, root: Path) -> str:

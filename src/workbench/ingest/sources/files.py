@@ -21,6 +21,7 @@ import io
 import json
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -145,10 +146,11 @@ def parse_bytes(data: bytes, source: FileSource, path: Path) -> pl.DataFrame:
     return flatten(clean_columns(frame))
 
 
-def trace(frame: pl.DataFrame, file: str) -> pl.DataFrame:
-    """``frame`` with ``_row`` (1-based record number) and ``_file`` appended."""
+def trace(frame: pl.DataFrame, file: str, first: int = 1) -> pl.DataFrame:
+    """``frame`` with ``_row`` (1-based record number; ``first`` for its first row) and ``_file``."""
     return frame.with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW), pl.lit(file, dtype=pl.String).alias(FILE)
+        pl.int_range(first, pl.len() + first, dtype=pl.Int64).alias(ROW),
+        pl.lit(file, dtype=pl.String).alias(FILE),
     )
 
 
@@ -220,16 +222,135 @@ def _read_delimited(data: bytes, source: FileSource, fmt: str, where: str) -> pl
         quote_char='"',
         raise_if_empty=False,
     )
-    if frame.width == 1:
-        header = frame.columns[0]
-        for other, label in _DELIMITER_NAMES.items():
-            if other != delimiter and other in header:
-                shown = "\\t" if other == "\t" else other
-                raise SourceError(  # the header itself is never echoed: it is the file's content
-                    f"{where}: read as a single column; its header holds {label} characters, so it looks "
-                    f'{label}-separated: set `delimiter: "{shown}"`'
-                )
+    check_delimiter(frame.columns, delimiter, where)
     return frame
+
+
+def check_delimiter(columns: list[str], delimiter: str, where: str) -> None:
+    """Refuse a file read as one column whose header holds another delimiter, naming the fix."""
+    if len(columns) != 1:
+        return
+    header = columns[0]
+    for other, label in _DELIMITER_NAMES.items():
+        if other != delimiter and other in header:
+            shown = "\\t" if other == "\t" else other
+            raise SourceError(  # the header itself is never echoed: it is the file's content
+                f"{where}: read as a single column; its header holds {label} characters, so it looks "
+                f'{label}-separated: set `delimiter: "{shown}"`'
+            )
+
+
+# ---------------------------------------------------------------------------------- streamed files
+
+# Formats whose large files are parsed batch by batch from its snapshot copy (json and xlsx
+# are one document each: they are always read whole).
+STREAMABLE = frozenset({"csv", "tsv", "parquet", "jsonl"})
+
+
+def streamable(source: FileSource) -> bool:
+    """Whether the source's files can be read in batches: a streamable format, text in UTF-8.
+
+    Other encodings are transcoded in memory (:func:`_as_utf8`), so they are read whole.
+    """
+    fmt = source.resolved_format
+    return fmt in STREAMABLE and (fmt == "parquet" or source.encoding.lower() in _UTF8)
+
+
+class TextCheck:
+    """The checks :func:`parse_bytes` makes on a whole text file, made block by block as it is copied.
+
+    Call it with each block in order, then :meth:`finish`. It raises the same errors: bytes that
+    are not valid UTF-8 (with their offset and line), and a file with nothing but blanks.
+    """
+
+    def __init__(self, source: FileSource, where: str) -> None:
+        import codecs
+
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._source, self._where = source, where
+        self._text = source.resolved_format != "parquet"
+        self._head = b""  # the first bytes, for the UTF-16 hint
+        self._offset = self._lines = 0  # bytes and newlines before the current block
+        self._blank = True
+        self._size = 0
+
+    def __call__(self, block: bytes) -> None:
+        self._size += len(block)
+        if not self._text:
+            return
+        if len(self._head) < 4096:
+            self._head += block[: 4096 - len(self._head)]
+        if self._blank and block.strip():
+            self._blank = False
+        pending = self._decoder.getstate()[0]  # an incomplete character left by the last block
+        try:
+            self._decoder.decode(block)
+        except UnicodeDecodeError as exc:
+            self._fail(pending + block, exc.start, self._offset - len(pending))
+        self._offset += len(block)
+        self._lines += block.count(b"\n")
+
+    def finish(self) -> None:
+        """Raise for a file that ends inside a character, or holds nothing but blanks."""
+        if not self._text:
+            if not self._size:
+                raise SourceError(f"{self._where}: the file is empty (0 bytes)")
+            return
+        pending = self._decoder.getstate()[0]
+        try:
+            self._decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            self._fail(pending, exc.start, self._offset - len(pending))
+        if self._blank:
+            raise SourceError(f"{self._where}: the file is empty (no header, no rows)")
+
+    def _fail(self, data: bytes, start: int, base: int) -> None:
+        # data may begin with a partial character of the previous block: no newline among those bytes
+        line = self._lines + data[:start].count(b"\n") + 1
+        raise SourceError(
+            f"{self._where}: byte 0x{data[start]:02x} at offset {base + start} (line {line}) is not valid "
+            f"{self._source.encoding}; {_encoding_hint(self._head, True)}"
+        ) from None
+
+
+def read_batches(path: Path, source: FileSource, rows: int, where: str) -> Iterator[pl.DataFrame]:
+    """The rows of one file in batches of about ``rows``, as :func:`parse_bytes` reads the whole.
+
+    Columns are cleaned and flattened as there; ``_row`` and ``_file`` are not added yet. A file
+    with a header and no rows gives one empty batch with its columns, so it is never silent.
+    Parsed by polars' streaming engine from the file (the snapshot copy), so memory stays about
+    one batch.
+
+    Raises:
+        SourceError: a file the parser cannot read, or a csv with the wrong delimiter.
+    """
+    fmt = source.resolved_format
+    try:
+        if fmt in ("csv", "tsv"):
+            delimiter = source.delimiter or ("\t" if fmt == "tsv" else ",")
+            lazy = pl.scan_csv(
+                path,
+                separator=delimiter,
+                infer_schema=False,
+                has_header=True,
+                quote_char='"',
+                raise_if_empty=False,
+            )
+            check_delimiter(lazy.collect_schema().names(), delimiter, where)
+        elif fmt == "parquet":
+            lazy = pl.scan_parquet(path)
+        else:
+            lazy = pl.scan_ndjson(path, infer_schema_length=None)
+        empty = True
+        for batch in lazy.collect_batches(chunk_size=rows):
+            empty = False
+            yield flatten(clean_columns(batch))
+        if empty:
+            yield flatten(clean_columns(pl.DataFrame(schema=lazy.collect_schema())))
+    except SourceError:
+        raise
+    except Exception as exc:  # parser errors of every library end here, as one line
+        raise SourceError(f"{where}: cannot read as {fmt}: {_first_line(exc)}") from None
 
 
 # Keys under which APIs and export tools wrap their list of records.
