@@ -367,7 +367,8 @@ def _process_streamed(
             outside += batch.outside
             processed += len(batch.valid)
             if len(batch.valid):
-                writer.write(_final_frame(batch.valid, pd.DataFrame() if writer.started else kept, table))
+                frame = _final_frame(batch.valid, pd.DataFrame() if writer.started else kept, table)
+                writer.write(frame, batch.types)
                 quarters |= _quarters_of(batch.valid)
             template = batch.valid.iloc[:0]
             rejected = pl.concat([batch.rejected_before, batch.rejected_by_schema])

@@ -21,6 +21,7 @@ streamed pull therefore writes the same processed and rejects tables as a whole-
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from workbench.core.config import FileSource
+from workbench.core.config import FileSource, SqlSource
 from workbench.core.quarters import Quarter
 from workbench.ingest.normalize import (
     DateChoice,
@@ -87,7 +88,7 @@ class StreamedRead:
         return dict(self.columns)
 
 
-def should_stream(source: Any, root: Path, folders: list[Path]) -> bool:
+def should_stream(source: FileSource | SqlSource, root: Path, folders: list[Path]) -> bool:
     """Whether a source is streamed: a streamable file source whose files exceed the threshold."""
     if not isinstance(source, FileSource) or not streamable(source):
         return False
@@ -172,11 +173,12 @@ class Batch:
     rejected_before: pl.DataFrame  # rows with a reason from normalising or duplicates
     rejected_by_schema: pl.DataFrame  # rows pandera rejected
     outside: int  # rows outside the pulled quarter
+    types: dict[str, pa.DataType]  # the columns' arrow types as normalised (before pandas)
 
 
 def process_batches(
     read: StreamedRead,
-    now: Any,
+    now: dt.datetime | None,
     q: Quarter | None,
     fy_start_month: int,
     taken: pl.Series | None,
@@ -191,15 +193,25 @@ def process_batches(
         kept = first_rows(marked, read.table)
         if kept.width:
             earlier = kept if earlier is None else pl.concat([earlier, kept])
-        valid, before, found = validate_parts(add_quarters(marked, read.table, fy_start_month), read.table)
-        yield Batch(batch.frame, valid, before, found, outside)
+        labelled = add_quarters(marked, read.table, fy_start_month)
+        valid, before, found = validate_parts(labelled, read.table)
+        yield Batch(batch.frame, valid, before, found, outside, arrow_types(labelled))
+
+
+def arrow_types(frame: pl.DataFrame) -> dict[str, pa.DataType]:
+    """Each column's arrow type as polars holds it (text as ``large_string``, as pandas writes it)."""
+    types = {f.name: f.type for f in frame.head(0).to_arrow().schema}
+    return {k: pa.large_string() if t in (pa.string_view(), pa.string()) else t for k, t in types.items()}
 
 
 class TableWriter:
     """Appends frames to one parquet file; the first frame fixes the columns and their types.
 
     The file reads back as ``DataFrame.to_parquet`` of all frames concatenated would: later
-    frames are reordered to the first one's columns and cast to its types.
+    frames are reordered to the first one's columns and cast to its types. pandas makes an
+    integer column with a null float, which the cast turns back (reading gives float again where
+    a null is stored, as for the whole frame); a column with no value in the first frame (a
+    boolean column of None) takes its type from ``types``, the batch's types before pandas.
     """
 
     def __init__(self, path: Path) -> None:
@@ -212,10 +224,15 @@ class TableWriter:
     def started(self) -> bool:
         return self._writer is not None
 
-    def write(self, frame: pd.DataFrame) -> None:
+    def write(self, frame: pd.DataFrame, types: dict[str, pa.DataType] | None = None) -> None:
         if self._schema is None:
             table = pa.Table.from_pandas(frame, preserve_index=False)
-            self._schema = table.schema
+            schema = table.schema
+            for i, f in enumerate(schema):
+                if pa.types.is_null(f.type) and (types or {}).get(f.name) is not None:
+                    schema = schema.set(i, f.with_type(types[f.name]))  # type: ignore[index]
+            self._schema = schema.with_metadata(table.schema.metadata)
+            table = table.cast(self._schema)
             self._writer = pq.ParquetWriter(self.path, self._schema)
         else:
             frame = frame.reindex(columns=self._schema.names)

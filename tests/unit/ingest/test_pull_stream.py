@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pandas as pd
 import polars as pl
@@ -20,6 +21,7 @@ from workbench.ingest import snapshot, stream
 from workbench.ingest.normalize import date_order
 from workbench.ingest.pull import pull
 
+REPO = Path(__file__).resolve().parents[3]
 ROWS = 5000
 BATCH = 1000
 AMBIGUOUS_UNTIL = 3000  # rows before this have day and month <= 12: their order is unproven
@@ -139,7 +141,14 @@ def test_the_dates_only_a_later_batch_proves_are_read_day_first(tmp_path, stream
 
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
 def test_jsonl_and_parquet_stream_as_they_read_whole(tmp_path, streamed, fmt):
+    """Typed files too, including extras whose type pandas would decide batch by batch."""
     frame = pl.read_csv(_export().encode(), infer_schema=False)
+    # Typed extras whose nulls only later batches hold: pandas types such batches differently.
+    row = pl.int_range(0, pl.len())
+    frame = frame.with_columns(
+        pl.when(row < 2500).then(row).alias("helpful"),  # int, null from row 2500
+        pl.when(row >= 1500).then(row % 2 == 0).alias("verified"),  # bool, null before row 1500
+    )
     path = tmp_path / f"reviews.{fmt}"
     frame.write_ndjson(path) if fmt == "jsonl" else frame.write_parquet(path)
     content = path.read_bytes()
@@ -195,3 +204,44 @@ def test_a_header_only_large_file_keeps_the_last_table(tmp_path, streamed):
     again = pull(settings, all_quarters=True)
     assert again.tables["feedback"].kept_previous
     assert again.tables["feedback"].rows == first.tables["feedback"].processed
+
+
+REAL = {  # example config -> a change to it (None: as shipped)
+    "google_play_reviews": None,
+    "google_play_reviews, dates detected": lambda s: s.pop("date_format"),
+    "marketplace_reviews_tsv": None,
+}
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("case", list(REAL), ids=list(REAL))
+def test_real_exports_stream_to_the_same_tables(tmp_path, shared_data, streamed, case):
+    """The shipped example configs over the real exports in ../shared/data, whole and streamed."""
+    import yaml
+
+    from workbench.core.config import load_settings
+
+    example = case.split(",")[0]
+    config = yaml.safe_load((REPO / "config" / "examples" / f"{example}.yaml").read_text(encoding="utf-8"))
+    if REAL[case] is not None:
+        for source in config["tables"]["feedback"]:
+            REAL[case](source)
+
+    def pulled(name: str) -> tuple:
+        base = tmp_path / name
+        (base / "config").mkdir(parents=True)
+        if not (tmp_path / "shared").exists():  # the examples read ../shared/data beside the project
+            (tmp_path / "shared").symlink_to(shared_data.parent, target_is_directory=True)
+        (base / "config" / "sources.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+        (base / "config" / "workbench.yaml").write_text("sources: config/sources.yaml\n", encoding="utf-8")
+        settings = load_settings(root=base)
+        return pull(settings, all_quarters=True), _tables(settings)
+
+    whole, whole_tables = pulled("whole")
+    batches = streamed()
+    batched, batched_tables = pulled("streamed")
+    assert len(batches) > 2
+    assert batched.counts == whole.counts and batched.sources == whole.sources
+    assert list(batched_tables) == list(whole_tables)
+    for name, table in whole_tables.items():
+        pd.testing.assert_frame_equal(batched_tables[name], table, check_exact=True)
