@@ -22,6 +22,7 @@ streamed pull therefore writes the same processed and rejects tables as a whole-
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from workbench.ingest.snapshot import copy_input
 from workbench.ingest.sources import INTERNAL, RawInput, SourceRead
 from workbench.ingest.sources.files import (
     TextCheck,
+    file_layout,
     filter_rows,
     read_batches,
     resolve_paths,
@@ -89,11 +91,21 @@ class StreamedRead:
 
 
 def should_stream(source: FileSource | SqlSource, root: Path, folders: list[Path]) -> bool:
-    """Whether a source is streamed: a streamable file source whose files exceed the threshold."""
+    """Whether a source is streamed: a streamable file source whose files exceed the threshold.
+
+    Several files (a glob) must share one layout: read whole, files with different columns are
+    stacked with the union of their columns, which batch after batch cannot know in advance.
+    """
     if not isinstance(source, FileSource) or not streamable(source):
         return False
-    size = sum(p.stat().st_size for p in resolve_paths(source, root, folders))
-    return size > STREAM_ABOVE_BYTES
+    paths = resolve_paths(source, root, folders)
+    if sum(p.stat().st_size for p in paths) <= STREAM_ABOVE_BYTES:
+        return False
+    layouts = {json.dumps(file_layout(p, source)) for p in paths}
+    if len(layouts) > 1:
+        logger.warning("source %s: its files differ in columns, so they are read whole", source.name)
+        return False
+    return True
 
 
 def snapshot_source(
@@ -235,6 +247,9 @@ class TableWriter:
             table = table.cast(self._schema)
             self._writer = pq.ParquetWriter(self.path, self._schema)
         else:
+            extra = [c for c in frame.columns if c not in self._schema.names]
+            if extra:  # never dropped silently (should_stream reads files of several layouts whole)
+                raise RuntimeError(f"bug: a later batch of {self.path.name} has new columns {extra}")
             frame = frame.reindex(columns=self._schema.names)
             table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
         self._writer.write_table(table)  # type: ignore[union-attr]

@@ -213,7 +213,7 @@ def _encoding_hint(data: bytes, utf8: bool) -> str:
 
 
 def _read_delimited(data: bytes, source: FileSource, fmt: str, where: str) -> pl.DataFrame:
-    delimiter = source.delimiter or ("\t" if fmt == "tsv" else ",")
+    delimiter = _delimiter(source)
     frame = pl.read_csv(
         io.BytesIO(data),
         separator=delimiter,
@@ -326,21 +326,9 @@ def read_batches(path: Path, source: FileSource, rows: int, where: str) -> Itera
     """
     fmt = source.resolved_format
     try:
+        lazy = _scan(path, source)
         if fmt in ("csv", "tsv"):
-            delimiter = source.delimiter or ("\t" if fmt == "tsv" else ",")
-            lazy = pl.scan_csv(
-                path,
-                separator=delimiter,
-                infer_schema=False,
-                has_header=True,
-                quote_char='"',
-                raise_if_empty=False,
-            )
-            check_delimiter(lazy.collect_schema().names(), delimiter, where)
-        elif fmt == "parquet":
-            lazy = pl.scan_parquet(path)
-        else:
-            lazy = pl.scan_ndjson(path, infer_schema_length=None)
+            check_delimiter(lazy.collect_schema().names(), _delimiter(source), where)
         empty = True
         for batch in lazy.collect_batches(chunk_size=rows):
             empty = False
@@ -351,6 +339,39 @@ def read_batches(path: Path, source: FileSource, rows: int, where: str) -> Itera
         raise
     except Exception as exc:  # parser errors of every library end here, as one line
         raise SourceError(f"{where}: cannot read as {fmt}: {_first_line(exc)}") from None
+
+
+def file_layout(path: Path, source: FileSource) -> dict[str, str]:
+    """A streamable file's columns (cleaned names) and types, from its header or metadata only.
+
+    Empty when the file cannot be scanned; reading it will say why.
+    """
+    try:
+        schema = _scan(path, source).collect_schema()
+    except Exception:
+        return {}
+    return {name: str(dtype) for name, dtype in clean_columns(pl.DataFrame(schema=schema)).schema.items()}
+
+
+def _scan(path: Path, source: FileSource) -> pl.LazyFrame:
+    """The lazy reader of one file, with the options :func:`parse_bytes` reads it with."""
+    fmt = source.resolved_format
+    if fmt in ("csv", "tsv"):
+        return pl.scan_csv(
+            path,
+            separator=_delimiter(source),
+            infer_schema=False,
+            has_header=True,
+            quote_char='"',
+            raise_if_empty=False,
+        )
+    if fmt == "parquet":
+        return pl.scan_parquet(path)
+    return pl.scan_ndjson(path, infer_schema_length=None)
+
+
+def _delimiter(source: FileSource) -> str:
+    return source.delimiter or ("\t" if source.resolved_format == "tsv" else ",")
 
 
 # Keys under which APIs and export tools wrap their list of records.
