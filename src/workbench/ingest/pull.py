@@ -376,7 +376,13 @@ def _process_streamed(
                 parts.append(_reject_rows(batch.raw, rejected, name))
             before.append(batch.rejected_before)
             by_schema.append(batch.rejected_by_schema)
-            logger.info("source %s -> %s: %s rows done", name, table, f"{read.rows:,}")
+            # A line per million rows on the console; every batch in a debug log.
+            level = (
+                logging.INFO
+                if read.rows // 10**6 > (read.rows - batch.raw.height) // 10**6
+                else logging.DEBUG
+            )
+            logger.log(level, "source %s -> %s: %s rows done", name, table, f"{read.rows:,}")
     finally:
         writer.close()
     if read.rows == 0:
