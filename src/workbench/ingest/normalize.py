@@ -476,8 +476,9 @@ def source_date_evidence(read: SourceRead) -> dict[str, DateEvidence]:
     """The :class:`DateEvidence` of each date column of a source whose dates are detected.
 
     Mapping, value replacement and constants run as in :func:`normalise`, so the evidence is
-    that of the texts :func:`parse_dates` would see. Columns read with a ``date_format``, and
-    columns that are not text, need no decision and are left out.
+    that of the texts :func:`parse_dates` would see (other types as text, as it reads them).
+    Columns read with a ``date_format``, and columns already typed as dates, need no decision and
+    are left out.
     """
     src = read.source
     if src.date_format:
@@ -485,11 +486,13 @@ def source_date_evidence(read: SourceRead) -> dict[str, DateEvidence]:
     frame = _map_columns(read.frame, src, _where(read))
     frame = _apply_values(frame, src, _where(read))
     frame = frame.with_columns(pl.lit(v).alias(k) for k, v in src.constants.items())
-    return {
-        col.name: date_evidence(date_texts(frame[col.name]))
-        for col in TABLES[read.table].columns
-        if col.dtype == "datetime" and col.name in frame.columns and frame.schema[col.name] == pl.String
-    }
+    found = {}
+    for col in TABLES[read.table].columns:
+        dtype = frame.schema.get(col.name)
+        if col.dtype != "datetime" or dtype is None or dtype in (pl.Date, pl.Null) or dtype.is_temporal():
+            continue
+        found[col.name] = date_evidence(date_texts(frame[col.name]).cast(pl.String))
+    return found
 
 
 def choose_dates(evidence: dict[str, DateEvidence], read: SourceRead) -> dict[str, DateChoice]:

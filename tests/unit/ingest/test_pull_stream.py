@@ -18,7 +18,7 @@ from pull_fixtures import make_project, reviews_source, write
 
 from workbench.core.errors import SourceError
 from workbench.ingest import snapshot, stream
-from workbench.ingest.normalize import date_order
+from workbench.ingest.normalize import DateChoice, date_evidence, date_order, parse_dates, resolve_order
 from workbench.ingest.pull import pull
 
 REPO = Path(__file__).resolve().parents[3]
@@ -284,3 +284,23 @@ def test_files_of_different_layouts_are_read_whole(tmp_path, streamed, caplog):
     assert batches == [] and "differ in columns" in caplog.text
     table = pd.read_parquet(settings.paths.processed / "feedback.parquet")
     assert result.counts["feedback"]["processed"] == 2 and table["lang"].isna().tolist() == [True, False]
+
+
+def test_batches_infer_the_date_format_the_whole_column_infers():
+    """polars infers a format from a column's first value: each batch starts from the file's.
+
+    Values polars cannot read with that format go to pandas, which reads some of them otherwise
+    (an ISO date with an offset, in a day-first column), so the format must be the whole file's.
+    """
+    values = ["2026-07-01", "2026-07-02 10:00", "2026-07-03T11:00:00+02:00", "Jul 4 2026", "05/07/2026"] * 3
+    column = pl.Series("created_at", values)
+    whole = parse_dates(column, None, True)
+    evidence = date_evidence(column)
+    choice = DateChoice(resolve_order(evidence, True, "created_at", "test"), evidence.first)
+    alone = DateChoice(choice.order, None)  # what each batch would infer by itself
+
+    def in_batches(how: DateChoice) -> pl.Series:
+        return pl.concat([parse_dates(column.slice(i, 4), None, True, choice=how) for i in range(0, 15, 4)])
+
+    assert in_batches(choice).equals(whole)
+    assert not in_batches(alone).equals(whole)  # the anchor is what makes them agree
