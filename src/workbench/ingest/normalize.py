@@ -546,24 +546,35 @@ def parse_dates(
     out = _polars_dates(values, None if choice is None else choice.anchor, order)
     missed = out.is_null() & values.is_not_null()
     if missed.any():
-        rest = pd.to_datetime(
-            pd.Series(values.filter(missed).to_list(), dtype=object),
-            format="mixed",
-            dayfirst=bool(order),
-            errors="coerce",
-            utc=True,
-        )
-        rest = rest.where((rest.dt.year >= 1) | rest.isna()).dt.tz_localize(None)
-        filled = pl.from_pandas(rest).cast(pl.Datetime("us"))
+        texts = values.filter(missed)
+        # pandas' dayfirst also swaps year-first dates (2026-07-03 -> 7 March): those are never day-first.
+        year_first = texts.str.contains(_YEAR_FIRST).fill_null(False)
+        filled = pl.Series(values.name, [None] * texts.len(), dtype=pl.Datetime("us"))
+        for part, dayfirst_part in ((year_first, False), (~year_first, bool(order))):
+            if part.any():
+                filled = filled.scatter(part.arg_true(), _pandas_dates(texts.filter(part), dayfirst_part))
         out = out.scatter(missed.arg_true(), filled)
     return out
+
+
+_YEAR_FIRST = r"^\d{4}[-/.]"
+
+
+def _pandas_dates(texts: pl.Series, dayfirst: bool) -> pl.Series:
+    """pandas' reading of date texts polars could not read (each value's own format), naive UTC."""
+    rest = pd.to_datetime(
+        pd.Series(texts.to_list(), dtype=object), format="mixed", dayfirst=dayfirst, errors="coerce", utc=True
+    )
+    rest = rest.where((rest.dt.year >= 1) | rest.isna()).dt.tz_localize(None)
+    return pl.from_pandas(rest).cast(pl.Datetime("us"))
 
 
 def _polars_dates(values: pl.Series, anchor: str | None, order: bool | None) -> pl.Series:
     """polars' reading of date texts; its format is inferred from the anchor when there is one.
 
     polars infers one format from a column's first value: a batch of a streamed file starts
-    with the whole file's first value, so every batch infers the format the whole file would.
+    with the whole file's first value, so every batch infers the format the whole file would and
+    each value is read by the same parser (polars or pandas) as in a whole-file read.
     """
     probe = values
     if anchor is not None:

@@ -91,3 +91,15 @@ def test_relative_words_future_rows_and_absurd_years_reject_their_row_only():
     assert reasons[4] == "created_at: '0001-01-01' has an implausible year (outside 1900-2199)"
     assert "created_at: '9999-12-31' has an implausible year (outside 1900-2199)" in reasons[5]
     assert reasons[6] is None  # within the widest time-zone offset of the pull time
+
+
+def test_iso_dates_in_a_day_first_column_keep_their_month():
+    """pandas, which reads what polars cannot, swaps day and month of ISO dates when told dayfirst."""
+    values = pl.Series("d", ["2026-07-01", "2026-07-03T11:00:00+02:00", "2026-07-04 10:00", "13/07/2026"])
+    out = parse_dates(values, None, None).to_list()
+    assert out == [
+        dt.datetime(2026, 7, 1),
+        dt.datetime(2026, 7, 3, 9),  # the offset converted to UTC, not 7 March
+        dt.datetime(2026, 7, 4, 10),
+        dt.datetime(2026, 7, 13),
+    ]

@@ -7,6 +7,7 @@ proves, rejects in every batch, rows of another quarter.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -286,21 +287,14 @@ def test_files_of_different_layouts_are_read_whole(tmp_path, streamed, caplog):
     assert result.counts["feedback"]["processed"] == 2 and table["lang"].isna().tolist() == [True, False]
 
 
-def test_batches_infer_the_date_format_the_whole_column_infers():
-    """polars infers a format from a column's first value: each batch starts from the file's.
-
-    Values polars cannot read with that format go to pandas, which reads some of them otherwise
-    (an ISO date with an offset, in a day-first column), so the format must be the whole file's.
-    """
+def test_batches_of_mixed_date_formats_read_as_the_whole_column():
+    """polars infers a format from a column's first value and pandas reads what it misses: each
+    batch starts from the whole file's first value, so it reads its dates as the whole column."""
     values = ["2026-07-01", "2026-07-02 10:00", "2026-07-03T11:00:00+02:00", "Jul 4 2026", "05/07/2026"] * 3
     column = pl.Series("created_at", values)
     whole = parse_dates(column, None, True)
     evidence = date_evidence(column)
     choice = DateChoice(resolve_order(evidence, True, "created_at", "test"), evidence.first)
-    alone = DateChoice(choice.order, None)  # what each batch would infer by itself
-
-    def in_batches(how: DateChoice) -> pl.Series:
-        return pl.concat([parse_dates(column.slice(i, 4), None, True, choice=how) for i in range(0, 15, 4)])
-
-    assert in_batches(choice).equals(whole)
-    assert not in_batches(alone).equals(whole)  # the anchor is what makes them agree
+    batches = [parse_dates(column.slice(i, 4), None, True, choice=choice) for i in range(0, 15, 4)]
+    assert pl.concat(batches).equals(whole)
+    assert whole[2] == dt.datetime(2026, 7, 3, 9) and whole[4] == dt.datetime(2026, 7, 5)
