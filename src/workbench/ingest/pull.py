@@ -6,6 +6,8 @@ The steps, and why they come in this order:
 1. Read every source (:mod:`workbench.ingest.sources`) and copy what was read into a new raw snapshot
    ``data/raw/<pulled-at>/``, before anything is interpreted, so any number in a report can be
    traced back to the exact bytes it came from. Its manifest is written once all is processed.
+   A large file that is its table's only source is copied in blocks and parsed later, from the
+   copy, batch by batch (:mod:`workbench.ingest.stream`); steps 2-3 then run per batch.
 2. Normalise each source (:mod:`workbench.ingest.normalize`): mapping, values, ids, types. Time tables
    keep only the rows of the pulled quarter (rows outside it are counted, not rejected).
 3. Per table: reject repeated ids, add ``quarter``, validate with pandera; rows that fail go to

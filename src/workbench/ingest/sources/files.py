@@ -1,8 +1,11 @@
 """File sources: csv, tsv, parquet, json (array of records), jsonl and xlsx.
 
 Every file is read once into memory: the same bytes are hashed, copied into the raw snapshot
-and parsed, so the snapshot is exactly what was parsed. Text files are checked before parsing,
-because the parser's own errors on bad input are cryptic:
+and parsed, so the snapshot is exactly what was parsed. A large csv, tsv, parquet or jsonl file
+is instead copied block by block (:class:`TextCheck` makes the checks below on each block) and
+parsed from its snapshot copy in batches (:func:`read_batches`): :mod:`workbench.ingest.stream`.
+
+Text files are checked before parsing, because the parser's own errors on bad input are cryptic:
 
 - an empty file is an error (a file with only a header is fine: zero rows);
 - bytes that are not valid in the configured encoding give the byte offset and line;
