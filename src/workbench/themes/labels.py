@@ -22,6 +22,10 @@ MAX_WORDS = 4
 DOCS_PER_CLUSTER = 250
 CANDIDATES_PER_CLUSTER = 15
 MIN_COVERAGE = 0.02
+# A label is a phrase at least this many of the cluster's customers wrote (a tenth of a small
+# cluster, at least 2): a word three of 43 used (a driver's first name at the start of "<name> was
+# great" on the Uber reviews) says nothing about the other 40.
+MIN_DOCS = 5
 SURFACE_DOCS = 500  # documents scanned for a label's usual casing
 LIFT_WEIGHT = 0.5  # distinctiveness vs centrality; chosen by reading labels on the demo and real reviews
 # Words that start or end a phrase badly even though sklearn does not list them as stop words.
@@ -179,7 +183,7 @@ def candidate_phrases(
         coverage = inside / size
         elsewhere = (outside + 1) / (len(docs) - size + 1)
         score = coverage * np.log1p(coverage / elsewhere) * (1 + 0.15 * (np.minimum(n_words, 3) - 1))
-        frequent = (coverage >= MIN_COVERAGE) & (inside >= 2)
+        frequent = (coverage >= MIN_COVERAGE) & (inside >= min(MIN_DOCS, max(2, round(0.1 * size))))
         idx = np.flatnonzero(good & frequent)
         if len(idx) == 0:
             idx = np.flatnonzero(usable & frequent)

@@ -111,10 +111,20 @@ def test_centroids_are_unit_means_and_empty_clusters_are_zero():
     np.testing.assert_allclose(cents[1], [0, 1, 0])
 
 
-def test_outlier_floor_leaves_half_the_allowed_share_unassigned():
-    sims = np.linspace(0, 1, 1001)
+def test_outlier_floor_cuts_only_what_lies_below_tukeys_fence():
+    rng = np.random.default_rng(0)
+    tight = np.clip(rng.normal(0.7, 0.05, 2000), -1, 1)  # a clean clustering: no outliers
+    noisy = np.concatenate([tight[:1900], rng.uniform(0.0, 0.3, 100)])  # 5% of far-off items
+    q1, q3 = np.quantile(tight, [0.25, 0.75])
+    assert cluster.similarity_floor(tight, 0.10) == pytest.approx(q1 - 1.5 * (q3 - q1))
+    assert (tight < cluster.similarity_floor(tight, 0.10)).mean() < 0.01
+    floor = cluster.similarity_floor(noisy, 0.20)
+    assert (noisy < floor).mean() == pytest.approx(0.05, abs=0.005)  # the far-off items, no more
+
+
+def test_outlier_floor_never_cuts_more_than_half_the_allowed_share():
+    sims = np.concatenate([np.full(800, 0.8), np.linspace(0.0, 0.3, 200)])  # 20% far off
     floor = cluster.similarity_floor(sims, max_unassigned_share=0.10)
-    assert floor == pytest.approx(0.05)
     assert (sims < floor).mean() == pytest.approx(0.05, abs=0.002)
     assert cluster.similarity_floor(sims, 0.0) == -1.0
 
