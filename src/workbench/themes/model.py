@@ -190,8 +190,9 @@ def model_dir(models_dir: Path, quarter: str) -> Path:
     return models_root(models_dir) / quarter
 
 
-def prior_model(models_dir: Path, quarter: str, model_id: str) -> ThemeModel | None:
-    """The model of the latest quarter before ``quarter`` that used the same embedding model, if any.
+def prior_model(models_dir: Path, quarter: str | None, model_id: str) -> ThemeModel | None:
+    """The model of the latest quarter before ``quarter`` (None: of any quarter) that used the same
+    embedding model, if any.
 
     Its memory carries theme identities (registered and candidate) into the new fit. A model built
     with another embedding model lives in another vector space, so it is ignored; runtimes that give
@@ -205,7 +206,10 @@ def prior_model(models_dir: Path, quarter: str, model_id: str) -> ThemeModel | N
         (
             p
             for p in root.iterdir()
-            if p.is_dir() and not p.name.startswith(".") and p.name < quarter and (p / STATE_FILE).is_file()
+            if p.is_dir()
+            and not p.name.startswith(".")
+            and (quarter is None or p.name < quarter)
+            and (p / STATE_FILE).is_file()
         ),
         key=lambda p: p.name,
     )

@@ -32,6 +32,8 @@ from workbench.core.errors import SearchError
 from workbench.core.quarters import Quarter
 from workbench.core.store import MissingDataError, load_output, load_table, themes_path
 from workbench.themes.embeddings import Embedder, embedder_for
+from workbench.themes.model import prior_model
+from workbench.themes.prep import prep_texts
 from workbench.themes.text import redact_pii
 
 logger = logging.getLogger(__name__)
@@ -105,6 +107,7 @@ class SearchIndex:
     items: pd.DataFrame  # RESULT_COLUMNS except similarity; text is redacted
     vectors: np.ndarray  # (len(items), d) float32, unit rows
     embedder: Embedder
+    mask_terms: tuple[str, ...] = ()  # names masked in the modelling text, query and items alike
 
     def query(
         self,
@@ -129,7 +132,7 @@ class SearchIndex:
                     .fillna(False)
                     .to_numpy()
                 )
-        qv = self.embedder.embed([str(text)])[0]
+        qv = self.embedder.embed(prep_texts([str(text)], self.mask_terms))[0]
         idx, scores = top_k(self.vectors, qv, k, mask)
         out = self.items.iloc[idx].reset_index(drop=True)
         out.insert(0, "similarity", scores.astype(float))
@@ -200,7 +203,9 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> SearchI
     """The search index of a project, reused while its feedback and assignments are unchanged.
 
     The vectors come from the embedding cache: ``workbench themes`` has embedded every feedback
-    text, so this computes nothing on a themed project (it embeds what the cache lacks otherwise).
+    text as modelling text (:mod:`workbench.themes.prep`, with the names its latest model masked),
+    so the index embeds the same texts and computes nothing on a themed project (it embeds what the
+    cache lacks otherwise). Queries are masked alike, so a search is about the problem, not the name.
     """
     key = _state(settings)
     if embedder is None and key in _INDEXES:
@@ -222,9 +227,12 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> SearchI
     if items.empty:
         raise SearchError("there is no feedback with text to search; run `workbench pull`")
     embedder = embedder or embedder_for(settings)
+    model = prior_model(settings.paths.models, None, embedder.model_id)
+    mask_terms = tuple(model.mask_terms) if model is not None else ()
     raw = feedback.set_index(feedback["feedback_id"].astype(str))["text"].astype(str)
-    vectors = np.ascontiguousarray(embedder.embed(raw.loc[items["feedback_id"]].tolist()), dtype=np.float32)
-    index = SearchIndex(items, vectors, embedder)
+    texts = prep_texts(raw.loc[items["feedback_id"]].tolist(), mask_terms)
+    vectors = np.ascontiguousarray(embedder.embed(texts), dtype=np.float32)
+    index = SearchIndex(items, vectors, embedder, mask_terms)
     _INDEXES.clear()  # one project at a time: the vectors are the big part
     _INDEXES[key] = index
     logger.info("search index: %d feedback items, %d dims", len(items), vectors.shape[1])

@@ -125,3 +125,34 @@ def test_search_on_a_project_reuses_the_index(tmp_path, monkeypatch):
     out = s.search(settings, "sso login", k=1)
     assert out.iloc[0]["feedback_id"] == "f2" and out.iloc[0]["account"] == "Beta"
     assert s.build_index(settings) is s.build_index(settings)
+
+
+def test_index_and_query_embed_the_engines_modelling_text(tmp_path, monkeypatch):
+    """The engine cached the masked texts' vectors: the index reads those, and masks the query alike."""
+    from types import SimpleNamespace
+
+    from workbench.core.config import load_settings
+    from workbench.core.store import themes_path, write_atomic
+    from workbench.themes.prep import prep_texts
+
+    seen: list[str] = []
+
+    class Recording(WordsBackend):
+        def encode(self, texts: list[str]) -> np.ndarray:
+            seen.extend(texts)
+            return super().encode(texts)
+
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    settings = load_settings(root=tmp_path)
+    settings.paths.processed.mkdir(parents=True, exist_ok=True)
+    write_atomic(FEEDBACK, settings.paths.processed / "feedback.parquet")
+    write_atomic(ASSIGNMENTS, themes_path(settings, "assignments"))
+    monkeypatch.setattr(s, "embedder_for", lambda _settings: Embedder(backend=Recording(), cache_dir=None))
+    monkeypatch.setattr(
+        s, "prior_model", lambda _models, _quarter, _mid: SimpleNamespace(mask_terms=["Enterprise"])
+    )
+    out = s.search(settings, "Enterprise excel export", k=1)
+    assert out.iloc[0]["feedback_id"] in {"f1", "f4"}
+    original = "excel export broken for Enterprise users"
+    assert prep_texts([original], ["Enterprise"])[0] in seen and original not in seen
+    assert prep_texts(["Enterprise excel export"], ["Enterprise"])[0] in seen
