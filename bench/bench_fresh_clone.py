@@ -10,6 +10,10 @@ data, no models, an empty embedding cache under the clone's ``.cache/``) and tim
 * ``quarterly``: ``make quarterly`` cold (demo company, pull, theme fit with every text embedded,
   every notebook);
 * ``rerun``: ``make quarterly`` again with nothing changed;
+* ``newpull``: ``make quarterly`` after a new export arrived: :func:`add_survey_responses` appends
+  ``NEW_RESPONSES`` NPS responses (new ids, new wording, dated in the export's last month) to the
+  demo's survey export, so the pull, the themes (cached embeddings, new texts embedded) and every
+  notebook run again;
 * ``ci`` (only when asked): ``CI=true bash .ci/run``.
 
 ``--reuse-venv`` links this checkout's ``.venv`` into the clone instead of running ``make setup``
@@ -37,17 +41,21 @@ import benchdoc  # bench/ is on sys.path when a benchmark runs as a script
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "## Whole commands on a fresh clone"
-STEPS = ("setup", "quarterly", "rerun", "ci")
+STEPS = ("setup", "quarterly", "rerun", "newpull", "ci")
+NEW_RESPONSES = 300
+SURVEY = Path("data/demo/exports/nps_survey.csv")
 COMMANDS = {
     "setup": ["make", "setup"],
     "quarterly": ["make", "quarterly"],
     "rerun": ["make", "quarterly"],
+    "newpull": ["make", "quarterly"],
     "ci": ["bash", ".ci/run"],
 }
 STARTS = {
     "setup": "fresh clone: no .venv",
     "quarterly": "after setup: no data, no models, empty embedding cache (every text embedded cold)",
     "rerun": "right after the cold run, nothing changed",
+    "newpull": f"warm, after {NEW_RESPONSES} new NPS responses were appended to the demo's survey export",
     "ci": "the clone as left by the steps before (CI=true)",
 }
 
@@ -58,6 +66,31 @@ def clone(dest: Path) -> str:
     return subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=dest, check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+def add_survey_responses(root: Path, n: int = NEW_RESPONSES) -> None:
+    """Append ``n`` responses to the demo survey export, as a new month's export would bring.
+
+    Copies of the last ``n`` rows with new response ids and each reason reworded (so its text is new
+    to the embedding cache), submitted on the export's last day.
+    """
+    import csv
+
+    path = root / SURVEY
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], rows[1:]
+    reason = next(i for i, name in enumerate(header) if name.startswith("What is the main reason"))
+    last_day = max(body, key=lambda r: dt.datetime.strptime(r[1], "%d/%m/%Y %H:%M"))[1]
+    new = []
+    for i, row in enumerate(body[-n:]):
+        row = list(row)
+        row[0] = f"R_NEW{i:06d}"
+        row[1] = last_day
+        row[reason] = f"{row[reason]} Follow-up {i}: still the same for us this month."
+        new.append(row)
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(new)
 
 
 def timed(step: str, root: Path, reuse_venv: bool = False) -> tuple[float, int, str]:
@@ -71,6 +104,8 @@ def timed(step: str, root: Path, reuse_venv: bool = False) -> tuple[float, int, 
     if step == "ci":
         env["CI"] = "true"
     command = COMMANDS[step]
+    if step == "newpull":
+        add_survey_responses(root)
     if reuse_venv and command[0] == "make":
         command = ["make", "-o", ".venv/.installed", *command[1:]]
     start = time.perf_counter()
