@@ -288,7 +288,8 @@ if themed:
 
 # %% [markdown]
 # ## Tone
-# Mean VADER sentiment of each theme's feedback this quarter.
+# Mean inferred sentiment (-1..1) of each theme's feedback this quarter: a blend of a model trained
+# on star-rated reviews, a lexicon and a zero-shot similarity (see docs/sentiment.md).
 
 # %%
 if themed:

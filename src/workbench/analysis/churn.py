@@ -28,7 +28,9 @@ from workbench.core.quarters import Quarter, quarter_labels, quarter_range
 logger = logging.getLogger(__name__)
 
 ALL = "All"
-NEGATIVE_SENTIMENT = -0.05  # VADER's usual cut-off for a negative text
+# Below this score a text is negative, for assignments that carry no ``sentiment_label`` (outputs
+# written before labels existed); VADER's usual cut-off.
+NEGATIVE_SENTIMENT = -0.05
 
 
 def _default_quarters(accounts: pd.DataFrame, fy_start_month: int) -> list[str]:
@@ -206,16 +208,17 @@ def arr_at_risk(
     accounts: pd.DataFrame,
     quarter: str,
     themes: pd.DataFrame | None = None,
-    threshold: float = NEGATIVE_SENTIMENT,
+    threshold: float | None = None,
     min_negative: int = 2,
     fy_start_month: int = 1,
 ) -> pd.DataFrame:
     """Active accounts whose negative feedback is rising: revenue to save before it churns.
 
-    An account is flagged when, in ``quarter``, it wrote at least ``min_negative`` feedback
-    items with sentiment below ``threshold`` **and** more than in the previous quarter.
-    Sentiment is the theme engine's VADER score from ``assignments``. Active means a customer
-    at the end of the quarter (created before the end, not churned by then).
+    An account is flagged when, in ``quarter``, it wrote at least ``min_negative`` negative
+    feedback items **and** more than in the previous quarter. Negative is the theme engine's
+    ``sentiment_label`` from ``assignments`` (its neutral band, docs/sentiment.md), or a score
+    below ``threshold`` when one is given or the assignments carry no label. Active means a
+    customer at the end of the quarter (created before the end, not churned by then).
 
     Args:
         feedback: canonical feedback (``feedback_id, account_id, created_at``; ``quarter`` used
@@ -225,7 +228,8 @@ def arr_at_risk(
         quarter: the report quarter.
         themes: theme table; when given, the most frequent theme of the account's negative
             feedback this quarter is labelled.
-        threshold: sentiment below this is negative.
+        threshold: sentiment below this is negative (None: the engine's label, else
+            :data:`NEGATIVE_SENTIMENT`).
         min_negative: negative items needed this quarter.
         fy_start_month: fiscal-year start month.
 
@@ -245,9 +249,14 @@ def arr_at_risk(
     fb = feedback.assign(_q=fb_quarter)[["feedback_id", "account_id", "_q"]]
     fb = fb[fb["_q"].isin([now, prev]) & fb["account_id"].notna()]
     pairs = record_themes(assignments, "feedback").rename(columns={"record_id": "feedback_id"})
-    sentiment = pairs.drop_duplicates("feedback_id")[["feedback_id", "sentiment"]]
+    labelled = threshold is None and "sentiment_label" in pairs.columns
+    keep = ["feedback_id", "sentiment"] + (["sentiment_label"] if labelled else [])
+    sentiment = pairs.drop_duplicates("feedback_id")[keep]
     fb = fb.merge(sentiment, on="feedback_id", how="inner", validate="1:1")
-    fb["_neg"] = fb["sentiment"] < threshold
+    if labelled:
+        fb["_neg"] = (fb["sentiment_label"] == "negative").to_numpy(dtype=bool)
+    else:
+        fb["_neg"] = fb["sentiment"] < (NEGATIVE_SENTIMENT if threshold is None else threshold)
     counts = (
         fb.assign(
             negative_now=fb["_neg"] & (fb["_q"] == now),

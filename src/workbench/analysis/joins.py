@@ -38,14 +38,14 @@ def theme_labels(themes: pd.DataFrame, include_hidden: bool = False) -> pd.DataF
 
 
 def record_themes(assignments: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Distinct ``record_id, theme_id`` pairs (plus sentiment) for one source table.
+    """Distinct ``record_id, theme_id`` pairs (plus sentiment and its label) for one source table.
 
     Records without a theme are kept with ``theme_id`` null, so callers decide whether the
     unassigned share matters to them. Duplicate pairs are dropped: a record that somehow got
     the same theme twice must not count twice in a revenue sum.
     """
     rows = assignments[assignments["table"] == table]
-    cols = ["record_id", "theme_id"] + (["sentiment"] if "sentiment" in rows.columns else [])
+    cols = ["record_id", "theme_id"] + [c for c in ("sentiment", "sentiment_label") if c in rows.columns]
     return rows[cols].drop_duplicates(["record_id", "theme_id"]).reset_index(drop=True)
 
 

@@ -233,7 +233,8 @@ def before_after(
       binomial test (equal windows, so equal rates mean a 50/50 split).
     * ``theme_share``: the theme's share of all assigned feedback in the window (controls for
       overall volume growth); two-proportion test.
-    * ``theme_sentiment``: mean VADER sentiment of the theme's items; Welch's t-test.
+    * ``theme_sentiment``: mean inferred sentiment of the theme's items (the engine's ``sentiment``,
+      docs/sentiment.md); Welch's t-test.
 
     Args:
         item: the shipped item.

@@ -42,7 +42,8 @@ UNKNOWN = "Unknown"
 
 
 def sentiment_label(values: pd.Series) -> pd.Series:
-    """negative / neutral / positive from a -1..1 score (VADER's +-0.05 cut); unknown for NaN."""
+    """negative / neutral / positive from a -1..1 score (VADER's +-0.05 cut), for assignments written
+    before the engine stored ``sentiment_label``; unknown for NaN."""
     v = pd.to_numeric(values, errors="coerce")
     out = np.where(v < NEGATIVE_BELOW, "negative", np.where(v > POSITIVE_ABOVE, "positive", "neutral"))
     return pd.Series(np.where(v.isna(), "unknown", out), index=values.index)

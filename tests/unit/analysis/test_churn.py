@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -116,6 +117,19 @@ def test_arr_at_risk_flags_active_accounts_with_rising_negative_feedback():
     a6 = out.set_index("account_id").loc["a6"]
     assert a6["negative_now"] == 2  # -0.04 is not below -0.05
     assert a6["top_theme_id"] == "T2"  # the hidden theme is not named
+
+
+def test_arr_at_risk_reads_the_engines_label_when_the_assignments_carry_one():
+    fb, assign = risk_feedback()
+    # The engine's neutral band is wider than VADER's cut: -0.5 stays negative, and a6's -0.04 too
+    # once the engine says so; a score threshold given explicitly still wins over the labels.
+    labels = np.where(assign["sentiment"] < -0.2, "negative", "neutral").astype(object)
+    labels[fb["account_id"].eq("a6").to_numpy()] = "negative"  # fb and assign share their row order
+    labelled = assign.assign(sentiment_label=labels)
+    a6 = arr_at_risk(fb, labelled, ACCOUNTS, "2026Q2", themes=THEMES).set_index("account_id").loc["a6"]
+    assert a6["negative_now"] == 3
+    by_score = arr_at_risk(fb, labelled, ACCOUNTS, "2026Q2", themes=THEMES, threshold=-0.05)
+    assert by_score.set_index("account_id").loc["a6", "negative_now"] == 2
 
 
 def test_arr_at_risk_thresholds_are_parameters():
