@@ -81,7 +81,14 @@ def add_survey_responses(root: Path, n: int = NEW_RESPONSES) -> None:
         rows = list(csv.reader(handle))
     header, body = rows[0], rows[1:]
     reason = next(i for i, name in enumerate(header) if name.startswith("What is the main reason"))
-    last_day = max(body, key=lambda r: dt.datetime.strptime(r[1], "%d/%m/%Y %H:%M"))[1]
+
+    def when(row: list[str]) -> dt.datetime:  # the export plants impossible dates (31/02): skip them
+        try:
+            return dt.datetime.strptime(row[1], "%d/%m/%Y %H:%M")
+        except ValueError:
+            return dt.datetime.min
+
+    last_day = max(body, key=when)[1]
     new = []
     for i, row in enumerate(body[-n:]):
         row = list(row)
