@@ -8,6 +8,7 @@ count, the config files' hashes, the package versions, the git commit and the pa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import platform
@@ -50,9 +51,21 @@ PACKAGES = (
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks (processed tables can be large)."""
+    """Hex sha256 of a file, read in chunks (processed tables can be large).
+
+    One build asks for the same inputs' digests three times (the freeze keys, the rendered
+    manifest's keys, the manifest's input list), so digests are remembered per file identity:
+    path, inode, size and modification time. Every write in this project replaces a file by
+    rename (a new inode), so a changed file is never answered from memory.
+    """
+    stat = path.stat()
+    return _sha256(str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, chunk)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256(path: str, inode: int, size: int, mtime_ns: int, chunk: int) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
