@@ -33,7 +33,7 @@ from workbench.core.quarters import Quarter
 from workbench.core.store import table_available
 from workbench.report.chart_files import slug
 from workbench.report.context import ReportContext
-from workbench.report.data import coverage, headline_kpis, pull_manifest
+from workbench.report.data import coverage, headline_kpis, processed_dir_label, pull_manifest
 from workbench.report.explorer import write_explorer
 from workbench.report.freeze import freeze_keys, recorded_keys
 from workbench.report.html import PageLink, built_footer, nav
@@ -274,6 +274,7 @@ def _render_into(
                 built_at,
                 git.get("commit"),
                 str(pulled) if pulled else None,
+                processed_dir_label(settings),
             ),
             encoding="utf-8",
         )

@@ -26,7 +26,7 @@ from workbench.core.quarters import Quarter, quarter_labels
 from workbench.core.schemas import TABLES
 from workbench.core.store import configured_tables, load_output, load_table, table_available, themes_path
 from workbench.report.chart_files import chart_spec, chart_title, export_chart, slug, write_csv
-from workbench.report.data import coverage, pull_manifest, resolve_quarter
+from workbench.report.data import coverage, processed_dir_label, pull_manifest, resolve_quarter
 from workbench.report.html import CHART_MIME, Fragment, callout, coverage_block, esc
 from workbench.viz import style as theme
 
@@ -287,7 +287,8 @@ class ReportContext:
         note = Fragment("")
         if self.segment:
             note = callout(f"Rows below are the whole company; this report is narrowed to {self.segment}.")
-        return Fragment(note + coverage_block(cov, pulled_at=str(pulled) if pulled else None))
+        pulled_at = str(pulled) if pulled else None
+        return Fragment(note + coverage_block(cov, pulled_at, processed_dir_label(self.settings)))
 
 
 def open_report(

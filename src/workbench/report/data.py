@@ -126,6 +126,17 @@ def pull_manifest(settings: Settings) -> dict[str, Any]:
         return {}
 
 
+def processed_dir_label(settings: Settings) -> str:
+    """Where this workspace's processed tables (and rejects files) are, as a reader finds them:
+    relative to the project root when inside it (``data/processed``, or a per-config workspace's
+    ``data/workspaces/<name>/processed``), else the absolute path."""
+    processed = settings.paths.processed
+    try:
+        return processed.resolve().relative_to(settings.root.resolve()).as_posix()
+    except ValueError:
+        return processed.as_posix()
+
+
 def coverage(settings: Settings) -> pd.DataFrame:
     """Rows, rejects and date range per table and source, read from ``data/processed``.
 

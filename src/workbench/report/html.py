@@ -302,12 +302,15 @@ def table(
     )
 
 
-def coverage_block(coverage: pd.DataFrame, pulled_at: str | None = None) -> Fragment:
+def coverage_block(
+    coverage: pd.DataFrame, pulled_at: str | None = None, rejects_dir: str = "data/processed"
+) -> Fragment:
     """Data coverage: per table and source, the rows, rejects and date range behind the report.
 
     Args:
         coverage: columns ``table``, ``source``, ``rows``, ``rejects``, ``first``, ``last``.
         pulled_at: when the data was pulled, if known.
+        rejects_dir: the folder that holds the rejects files (the workspace's processed folder).
     """
     shown = coverage.assign(
         first=coverage["first"].map(lambda d: "" if pd.isna(d) else pd.Timestamp(d).date().isoformat()),
@@ -317,7 +320,7 @@ def coverage_block(coverage: pd.DataFrame, pulled_at: str | None = None) -> Frag
     total, rejects = int(coverage["rows"].sum()), int(coverage["rejects"].sum())
     intro = paragraph(
         f"{total:,} rows from {len(coverage)} sources; {rejects:,} rows rejected by validation "
-        f"(kept in data/processed/*.rejects.parquet with the reason).{when}",
+        f"(kept in {rejects_dir}/*.rejects.parquet with the reason).{when}",
         muted=True,
     )
     return Fragment(

@@ -40,6 +40,7 @@ def index_page(
     built_at: dt.datetime,
     commit: str | None = None,
     pulled_at: str | None = None,
+    rejects_dir: str = "data/processed",
 ) -> str:
     """The index page HTML (self-contained; it has no charts, so no JavaScript)."""
     links = [PageLink("index.html", "Overview")] + [
@@ -86,7 +87,7 @@ def index_page(
         "notebooks (.ipynb) sit beside each page for analysts.</p>"
     )
     if coverage is not None and len(coverage):
-        parts.append(coverage_block(coverage))
+        parts.append(coverage_block(coverage, rejects_dir=rejects_dir))
     return page(
         f"{title} {quarter}",
         "\n".join(parts),

@@ -179,3 +179,31 @@ def test_empty_table_says_so_instead_of_showing_bare_headers():
     out = table(pd.DataFrame({"label": []}), {"label": "Theme"}, empty="No emerging <themes>.")
     assert "<table" not in out
     assert "No emerging &lt;themes&gt;." in out
+
+
+def test_coverage_names_the_workspaces_own_rejects_folder(tmp_path):
+    """A report from another sources file points at its workspace's rejects, not the project's."""
+    import pandas as pd
+
+    from workbench.core.config import Settings
+    from workbench.report.data import processed_dir_label
+    from workbench.report.html import coverage_block
+
+    project = Settings(root=tmp_path)
+    assert processed_dir_label(project) == "data/processed"
+    other = Settings(root=tmp_path, sources="config/examples/google_play_reviews.yaml")
+    label = processed_dir_label(other)
+    assert label.startswith("data/workspaces/google_play_reviews-") and label.endswith("/processed")
+    outside = Settings(root=tmp_path, data_dir=str(tmp_path.parent / "elsewhere"))
+    assert processed_dir_label(outside) == (tmp_path.parent / "elsewhere" / "processed").as_posix()
+    cov = pd.DataFrame(
+        {
+            "table": ["feedback"],
+            "source": ["reviews"],
+            "rows": [10],
+            "rejects": [2],
+            "first": [None],
+            "last": [None],
+        }
+    )
+    assert f"kept in {label}/*.rejects.parquet" in str(coverage_block(cov, rejects_dir=label))
