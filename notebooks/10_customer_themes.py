@@ -289,11 +289,22 @@ if themed:
 # %% [markdown]
 # ## Tone
 # Mean inferred sentiment (-1..1) of each theme's feedback this quarter: a blend of a model trained
-# on star-rated reviews, a lexicon and a zero-shot similarity (see docs/sentiment.md).
+# on star-rated reviews, a lexicon and a zero-shot similarity (see docs/sentiment.md). Where the
+# source carries what customers stated (stars, an NPS score), the table shows it beside the inferred one.
 
 # %%
 if themed:
     display(ctx.show(charts.theme_sentiment(theme_metrics, themes, ctx.q, ctx.palette), "theme_sentiment"))
+    tone, tone_columns = charts.tone_rows(theme_metrics, themes, ctx.q)
+    ctx.save_table(tone[list(tone_columns)], "theme_tone")
+    display(
+        html.table(
+            tone,
+            tone_columns,
+            {"volume": "", "sentiment_mean": "", "negative_share": "%", "rating_mean": "", "nps_mean": ""},
+            max_rows=12,
+        )
+    )
 
 # %% [markdown]
 # <h2 id="evidence">In customers' words</h2>

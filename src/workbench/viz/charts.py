@@ -389,6 +389,33 @@ def theme_concentration(
     )
 
 
+TONE_COLUMNS = {
+    "label": "Theme",
+    "volume": "Items",
+    "sentiment_mean": "Mean sentiment (inferred)",
+    "negative_share": "Negative (inferred)",
+    "rating_mean": "Mean stars (stated)",
+    "nps_mean": "Mean NPS score (stated)",
+}
+
+
+def tone_rows(metrics: pd.DataFrame, themes: pd.DataFrame | None, quarter: str) -> tuple[pd.DataFrame, dict]:
+    """Per theme in ``quarter``: the inferred sentiment beside what customers stated, largest first.
+
+    Returns the rows and the header of each column to show: the stated columns (stars, NPS score
+    0-10) only when some theme has them, so a source without ratings shows no empty column.
+    """
+    require(metrics, ["quarter", "theme_id", "volume", "sentiment_mean"], "tone_rows")
+    rows = with_labels(_quarter_rows(metrics, quarter), themes)
+    rows = rows[rows["volume"] > 0].sort_values(["volume", "theme_id"], ascending=[False, True])
+    columns = {
+        c: h
+        for c, h in TONE_COLUMNS.items()
+        if c in ("label", "volume") or (c in rows and rows[c].notna().any())
+    }
+    return rows.reset_index(drop=True), columns
+
+
 def theme_sentiment(
     metrics: pd.DataFrame,
     themes: pd.DataFrame | None,
@@ -416,6 +443,11 @@ def theme_sentiment(
                 alt.Tooltip("volume:Q", title="Items", format=","),
                 alt.Tooltip("sentiment_mean:Q", title="Mean sentiment", format="+.2f"),
                 alt.Tooltip("arr_touched:Q", title="ARR touched", format="$,.0f"),
+                *(
+                    alt.Tooltip(f"{column}:Q", title=TONE_COLUMNS[column], format=".2f")
+                    for column in ("rating_mean", "nps_mean")
+                    if column in rows and rows[column].notna().any()
+                ),
             ],
         )
         .properties(width=WIDTH, title=title(text, f"Each dot a theme, {quarter}; size = ARR touched"))

@@ -369,3 +369,16 @@ def test_slug_refuses_empty_names():
     assert slug("Win rate / Q3") == "win_rate_q3"
     with pytest.raises(ValueError):
         slug("!!!")
+
+
+def test_tone_rows_put_stated_scores_beside_the_inferred_and_drop_empty_columns():
+    metrics = _metrics().assign(negative_share=0.3, rating_mean=np.nan, nps_mean=np.nan)
+    rows, columns = charts.tone_rows(metrics, THEMES, Q)
+    assert rows["theme_id"].tolist() == ["onboarding", "exports", "pricing", "new-sso"]  # by volume
+    assert list(columns) == ["label", "volume", "sentiment_mean", "negative_share"]  # no stated scores
+    rated = metrics.assign(rating_mean=np.where(metrics["theme_id"] == "pricing", 2.1, np.nan))
+    rows, columns = charts.tone_rows(rated, THEMES, Q)
+    assert "rating_mean" in columns and "nps_mean" not in columns
+    assert rows.set_index("theme_id").loc["pricing", "rating_mean"] == 2.1
+    spec = charts.theme_sentiment(rated, THEMES, Q, PALETTE).to_dict()
+    assert "Mean stars (stated)" in {t.get("title") for t in spec["encoding"]["tooltip"]}
