@@ -378,12 +378,12 @@ class ReportSettings(_Strict):
     # Notebooks run at a time: one more than the cores, because each spends its first seconds
     # starting a kernel and importing (measured on 2 cores: 3 at a time 52-57 s vs 2 at a time
     # 59-60 s for a demo build with a theme refit).
-    max_parallel: int = Field(default_factory=lambda: _cores() + 1, ge=1)
+    max_parallel: int = Field(default_factory=lambda: usable_cores() + 1, ge=1)
     kernel_name: str = "python3"
     cell_timeout_s: int = Field(600, ge=10)
 
 
-def _cores() -> int:
+def usable_cores() -> int:
     """CPU cores this process may use (its affinity, not the host's count, in a container)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))

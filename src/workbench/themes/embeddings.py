@@ -49,6 +49,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from workbench.core.config import usable_cores
 from workbench.core.errors import EmbeddingError
 from workbench.core.store import atomic
 
@@ -253,7 +254,7 @@ class OnnxBackend:
         ort = _require("onnxruntime")
         tokenizers = _require("tokenizers")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or _cpu_count()
+        options.intra_op_num_threads = threads or usable_cores()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # warnings about unused initialisers are noise here
@@ -279,13 +280,6 @@ class OnnxBackend:
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             out[rows] = self.session.run(None, feeds)[0]
         return out
-
-
-def _cpu_count() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def onnx_model_path(cache_dir: Path, int8: bool = False) -> Path:
