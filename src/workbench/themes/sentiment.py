@@ -121,8 +121,11 @@ class SentimentHead:
         written (0 where no weight is given to it, and then ``texts`` may be None); ``anchor`` the
         clipped, scaled similarity to the anchor direction (0 without one).
         """
-        vectors = np.asarray(vectors, dtype=np.float32)
-        proba = self.probabilities(vectors)
+        return self._signals(np.asarray(vectors, dtype=np.float32), self.probabilities(vectors), texts)
+
+    def _signals(
+        self, vectors: np.ndarray, proba: np.ndarray, texts: Sequence[str | None] | None
+    ) -> np.ndarray:
         out = np.zeros((len(vectors), 3), dtype=np.float64)
         out[:, 0] = proba[:, 2] - proba[:, 0]
         if self.blend[1]:
@@ -146,11 +149,13 @@ class SentimentHead:
         """
         if len(vectors) == 0:
             return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=object)
-        scores = self.signals(vectors, texts) @ np.asarray(self.blend, dtype=np.float64)
+        proba = self.probabilities(vectors)
+        scores = self._signals(np.asarray(vectors, dtype=np.float32), proba, texts) @ np.asarray(
+            self.blend, dtype=np.float64
+        )
         if self.neutral_band is not None:
             return scores, band_labels(scores, self.neutral_band)
-        labels = np.asarray(LABELS, dtype=object)[self.probabilities(vectors).argmax(axis=1)]
-        return scores, labels
+        return scores, np.asarray(LABELS, dtype=object)[proba.argmax(axis=1)]
 
     def save(self, path: Path) -> Path:
         """Write the head as a small ``.npz`` (float32 arrays plus the metadata as JSON)."""
