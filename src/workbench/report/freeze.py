@@ -40,11 +40,16 @@ def source_digest(root: Path = PACKAGE_ROOT) -> str:
     return digest.hexdigest()
 
 
+# Settings that say how notebooks run, not what they compute: left out of the key, so that the
+# machine-dependent default of max_parallel (cores + 1) never makes a moved project rerun.
+RUN_ONLY_SETTINGS = {"report": {"max_parallel", "cell_timeout_s"}}
+
+
 def common_key(settings: Settings, quarter: str, segment: str = "") -> str:
     """The part of every notebook's key that all notebooks share (data, settings, code, parameters)."""
     basis = {
         "inputs": [(i["path"], i["sha256"]) for i in input_files(settings)],
-        "settings": settings.model_dump(mode="json"),
+        "settings": settings.model_dump(mode="json", exclude=RUN_ONLY_SETTINGS),
         "quarter": quarter,
         "segment": segment,
         "source": source_digest(),
