@@ -57,3 +57,15 @@ def offline_page(browser, width: int = 1280, height: int = 900):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     return page, outside, errors, dialogs
+
+
+# Headless Chromium as every browser test starts it: no sandbox (root in CI), no GPU, nothing
+# fetched in the background (the pages must work offline).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+]

@@ -8,20 +8,11 @@ list, and the page stays within its 2 MB budget.
 from __future__ import annotations
 
 import pytest
-from support import offline_page
+from support import CHROMIUM_ARGS, offline_page
 
 from workbench.report.explorer import MAX_BYTES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +20,7 @@ def browser(chromium):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         yield b
         b.close()
 

@@ -13,10 +13,9 @@ import re
 from pathlib import Path
 
 import pytest
+from support import CHROMIUM_ARGS
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update"]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ALL_DRAWN = """() => [...document.querySelectorAll('.wb-chart-view')].every(v =>
   [...v.querySelectorAll('svg, canvas')].some(e => { const r = e.getBoundingClientRect();
@@ -50,7 +49,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
 

@@ -11,18 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import offline_page
+from support import CHROMIUM_ARGS, offline_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ALL_DRAWN = """() => {
   const views = [...document.querySelectorAll('.wb-chart-view')];
@@ -36,7 +28,7 @@ def browser(chromium):  # tests/browser/conftest.py installs Chromium where it c
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         yield b
         b.close()
 
