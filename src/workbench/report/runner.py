@@ -27,6 +27,21 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+# jsonschema imports the optional ``rfc3987_syntax`` when it is installed (jupyterlab's
+# jsonschema[format-nongpl] pulls it in), and that import builds 38 Lark parsers: 1.05-1.13 s of CPU in
+# every process that imports altair or nbformat, measured here (upstream: python-jsonschema/jsonschema
+# #1428). A report runs 11 such processes (a worker and a kernel per notebook, and the parent), about
+# 11 s of CPU on a 2-core machine. Workers and report kernels never check the "iri" format it serves,
+# so they mark it absent and jsonschema leaves that one format unchecked; nothing else changes.
+SKIPPED_OPTIONAL_IMPORTS = ("rfc3987_syntax",)
+_SKIP_IMPORTS_LINE = f"import sys; [sys.modules.setdefault(m, None) for m in {SKIPPED_OPTIONAL_IMPORTS!r}]"
+
+
+def skip_slow_optional_imports() -> None:
+    """Mark :data:`SKIPPED_OPTIONAL_IMPORTS` absent in this process (before anything imports them)."""
+    for name in SKIPPED_OPTIONAL_IMPORTS:
+        sys.modules.setdefault(name, None)
+
 
 @dataclass(frozen=True)
 class NotebookJob:
@@ -104,6 +119,7 @@ def execute(job: NotebookJob) -> NotebookRun:
             progress_bar=False,
             log_output=False,
             execution_timeout=job.cell_timeout_s,
+            extra_arguments=[f"--IPKernelApp.exec_lines={_SKIP_IMPORTS_LINE}"],  # run before any cell
         )
     except PapermillExecutionError as exc:
         return NotebookRun(
@@ -272,6 +288,7 @@ def run_all(
 def _main(argv: list[str]) -> int:
     """Worker entry point: ``python -m workbench.report.runner JOB.json RESULT.json``."""
     _exit_with_parent()
+    skip_slow_optional_imports()
     job = _job_from_json(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     run = execute(job)
     data = asdict(run)
