@@ -23,6 +23,7 @@ help: ## List the targets
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[dev]"
+	$(WB) themes prepare || echo "note: the embedding model will be prepared by the first theme run instead"
 	@touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv and install pinned dependencies (only reinstalls when they change)

@@ -147,6 +147,14 @@ def themes(
     console.print(result.summary())
 
 
+@themes_app.command("prepare")
+def themes_prepare(config: ConfigOpt = None) -> None:
+    """Export and compile the embedding model for this machine, once (`make setup` runs it)."""
+    from workbench.themes import embeddings
+
+    typer.echo(embeddings.prepare(_settings(config)))
+
+
 @themes_app.command("review")
 def themes_review(
     config: ConfigOpt = None,

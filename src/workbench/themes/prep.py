@@ -21,6 +21,7 @@ to one mark; whitespace is squeezed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -118,6 +119,14 @@ def competitor_terms(competitors) -> list[str]:
 
 
 def _name_like(texts: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """:func:`_scan_names` of ``texts``, remembered for the last corpus: a fit asks twice about
+    the same English texts (dominant names, then label words), and one scan of 10,000 texts takes
+    0.5-1 s. The result is shared, so callers must not change it."""
+    return _scan_names(tuple(texts))
+
+
+@functools.lru_cache(maxsize=1)
+def _scan_names(texts: tuple[str, ...]) -> dict[str, tuple[int, str]]:
     """Tokens customers write as names: ``lower -> (documents, most common written form)``.
 
     A name is a word written with a capital (or camel case, ``iPad``) in at least

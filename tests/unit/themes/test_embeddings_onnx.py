@@ -71,6 +71,17 @@ def test_openvino_matches_torch_and_compiles_once(cache, torch_vectors, monkeypa
     np.testing.assert_allclose(load_backend("default", cache, "openvino").encode(TEXTS), vectors, atol=1e-6)
 
 
+def test_prepare_readies_the_default_runtime_once(tmp_path, cache):
+    from workbench.core.config import Settings
+    from workbench.themes.embeddings import embedder_for, prepare
+
+    settings = Settings(root=tmp_path)
+    assert settings.paths.cache == cache  # the shared test cache, as make setup's project cache
+    said = prepare(settings)
+    assert said.startswith(f"{embedder_for(settings).model_id} ready in ")
+    assert onnx_model_path(cache).is_file() and any((cache / "models" / "openvino").iterdir())
+
+
 def test_the_graph_is_exported_once_and_reused(cache):
     first = onnx_model_path(cache)
     stamp = first.stat().st_mtime_ns
