@@ -3,10 +3,10 @@
     .venv/bin/python bench/bench_fresh_clone.py [--steps setup,quarterly,rerun] [--reuse-venv] [--no-write]
 
 Clones the repository's committed ``HEAD`` into a temporary folder (``git clone``: no ``.venv``, no
-data, no models, an empty embedding cache under the clone's ``.cache/``) and times, in order:
+data, no theme models, an empty embedding cache under the clone's ``.cache/``) and times, in order:
 
 * ``setup``: ``make setup`` (a new venv and the pinned install; pip reads the machine's configured
-  index, as CI does);
+  index, as CI does; then ``workbench themes prepare`` exports and compiles the embedding model);
 * ``quarterly``: ``make quarterly`` cold (demo company, pull, theme fit with every text embedded,
   every notebook);
 * ``rerun``: ``make quarterly`` again with nothing changed;
@@ -53,7 +53,8 @@ COMMANDS = {
 }
 STARTS = {
     "setup": "fresh clone: no .venv",
-    "quarterly": "after setup: no data, no models, empty embedding cache (every text embedded cold)",
+    "quarterly": "after setup: no data, no theme models, empty embedding cache (every text embedded cold; "
+    "the embedding model was exported and compiled by setup)",
     "rerun": "right after the cold run, nothing changed",
     "newpull": f"warm, after {NEW_RESPONSES} new NPS responses were appended to the demo's survey export",
     "ci": "the clone as left by the steps before (CI=true)",
