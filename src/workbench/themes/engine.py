@@ -56,7 +56,7 @@ from workbench.themes.language import ENGLISH, group_label, is_multilingual, lan
 from workbench.themes.language import detect as detect_languages
 from workbench.themes.matching import build_references, match_clusters
 from workbench.themes.model import ThemeModel, model_dir, models_root, prior_model
-from workbench.themes.prep import competitor_terms, dominant_names, name_words, prep_texts
+from workbench.themes.prep import competitor_terms, dominant_names, name_like, prep_texts
 from workbench.themes.registry import CANDIDATE_PREFIX, Registry, load_registry
 
 logger = logging.getLogger(__name__)
@@ -326,19 +326,21 @@ def fit_themes(
     en_texts = [texts[i] for i in en_rows]
     model, topics, choice = _fit_clusters(en_texts, embeddings[en_rows], embedder, settings, registry)
     known = {n.lower() for n in names}
-    more = [n for n in dominant_names(en_texts, topics) if n.lower() not in known]
+    found = name_like(en_texts)  # one scan per modelling text: dominant names, then label words
+    more = [n for n in dominant_names(en_texts, topics, found=found) if n.lower() not in known]
     if more:  # names that several clusters share: mask them and fit again, once
         names = sorted(set(names) | set(more))
         texts = prep_texts(originals, names)
         embeddings = embedder.embed(texts)
         en_texts = [texts[i] for i in en_rows]
+        found = name_like(en_texts)
         model, topics, choice = _fit_clusters(en_texts, embeddings[en_rows], embedder, settings, registry)
     n_topics = int(topics.max()) + 1
     centroids = l2_normalise(np.asarray(model.topic_embeddings_, dtype=np.float32))[:n_topics]
 
     references = build_references(registry, embedder.embed, prior)
     matched, scores = match_clusters(centroids, references, cfg.match_threshold)
-    auto = phrase_labels(en_texts, topics, centroids, embedder.embed, names=name_words(en_texts))
+    auto = phrase_labels(en_texts, topics, centroids, embedder.embed, names=set(found))
     language_topics = {g: n_topics + i for i, g in enumerate(groups)}
     if groups:
         centroids = np.vstack(

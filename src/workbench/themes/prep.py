@@ -21,7 +21,6 @@ to one mark; whitespace is squeezed.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -118,15 +117,7 @@ def competitor_terms(competitors) -> list[str]:
     return sorted(terms)
 
 
-def _name_like(texts: Sequence[str]) -> dict[str, tuple[int, str]]:
-    """:func:`_scan_names` of ``texts``, remembered for the last corpus: a fit asks twice about
-    the same English texts (dominant names, then label words), and one scan of 10,000 texts takes
-    0.5-1 s. The result is shared, so callers must not change it."""
-    return _scan_names(tuple(texts))
-
-
-@functools.lru_cache(maxsize=1)
-def _scan_names(texts: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+def name_like(texts: Sequence[str]) -> dict[str, tuple[int, str]]:
     """Tokens customers write as names: ``lower -> (documents, most common written form)``.
 
     A name is a word written with a capital (or camel case, ``iPad``) in at least
@@ -173,15 +164,17 @@ def dominant_names(
     coverage: float = CLUSTER_COVERAGE,
     min_clusters: int = MIN_CLUSTERS,
     corpus_share: float = CORPUS_SHARE,
+    found: dict[str, tuple[int, str]] | None = None,
 ) -> list[str]:
     """Name-like tokens that dominate, found without configuration.
 
     Without ``clusters``: names present in at least ``corpus_share`` of all documents (``Uber`` in
     Uber's own reviews). With ``clusters`` (a first fit): names present in at least ``coverage`` of
     the documents of ``min_clusters`` or more clusters: the name, not the problem, is what those
-    clusters share. Returns the names as customers most often write them, sorted.
+    clusters share. Returns the names as customers most often write them, sorted. ``found`` is
+    :func:`name_like` of ``texts`` when the caller already has it (one scan serves a fit).
     """
-    names = _name_like(texts)
+    names = name_like(texts) if found is None else found
     if not names:
         return []
     n = len(texts)
@@ -209,4 +202,4 @@ def dominant_names(
 
 def name_words(texts: Sequence[str]) -> set[str]:
     """Lower-case words customers write as names here: a theme label made only of them is a name alone."""
-    return set(_name_like(texts))
+    return set(name_like(texts))
