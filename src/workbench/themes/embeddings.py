@@ -317,13 +317,18 @@ class OnnxBackend(_GraphBackend):
 
 
 @functools.cache
+def _openvino_core():
+    """One OpenVINO ``Core`` per process: asking the precision and compiling share it."""
+    return _require("openvino").Core()
+
+
+@functools.cache
 def openvino_precision() -> str:
     """``bf16`` when OpenVINO's CPU plugin has native bf16 (AVX512-BF16 or AMX), else ``fp32``.
 
     Part of the model id, so bf16 and fp32 vectors are cached apart. Asks OpenVINO (~0.4 s, once).
     """
-    ov = _require("openvino")
-    capabilities = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    capabilities = _openvino_core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     return "bf16" if "BF16" in capabilities else "fp32"
 
 
@@ -344,7 +349,6 @@ class OpenVinoBackend(_GraphBackend):
         compile_cache: Path | None = None,
     ):
         super().__init__(tokenizer_file, model_id)
-        ov = _require("openvino")
         config = {
             "INFERENCE_PRECISION_HINT": "bf16" if openvino_precision() == "bf16" else "f32",
             "INFERENCE_NUM_THREADS": threads or usable_cores(),
@@ -353,11 +357,13 @@ class OpenVinoBackend(_GraphBackend):
         if compile_cache is not None:
             compile_cache.mkdir(parents=True, exist_ok=True)
             config["CACHE_DIR"] = str(compile_cache)
-        self.compiled = ov.Core().compile_model(str(model_file), "CPU", config)
+        self.compiled = _openvino_core().compile_model(str(model_file), "CPU", config)
         self.request = self.compiled.create_infer_request()
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        return np.array(self.request.infer(feeds)[0], dtype=np.float32)  # the output buffer is reused
+        # A view of the request's output buffer, which the next batch overwrites: encode copies it
+        # into its result at once, so it is not copied here as well.
+        return self.request.infer(feeds)[0]
 
 
 def onnx_model_path(cache_dir: Path, int8: bool = False) -> Path:
