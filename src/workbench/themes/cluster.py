@@ -169,7 +169,7 @@ def _peak(scores: dict[int, float], span: float = PEAK_SPAN, margin: float = PEA
     The candidates right after k whose silhouettes differ from k's by less than ``margin`` are k's
     plateau: they cannot unseat k, and nothing else in the span may beat the plateau's best. Without
     the plateau a near-tie decided it: on the demo with its 13-theme registry (grid from 13), 13 and
-    14 scored 0.1410 and 0.1412, 14 unseated 13 yet could not clear it by the margin, no peak was
+    14 scored 0.1409 and 0.1412, 14 unseated 13 yet could not clear it by the margin, no peak was
     left, and k fell back to 177 (121 themes, NMI 0.63 instead of 0.77). A tie that is not adjacent
     (a noisy start, then a rise) still unseats k. None until such a k is confirmed (the range after
     it must have been tried).
