@@ -71,13 +71,12 @@ MAX_OPEN_SHARDS = 256  # memory-mapped shards kept open at once
 
 BackendName = Literal["auto", "torch", "onnx", "openvino", "onnx-int8"]
 BACKENDS: tuple[str, ...] = ("auto", "torch", "onnx", "openvino", "onnx-int8")
-# What "auto" runs on a CPU-only machine. bench/bench_embeddings.py picks OpenVINO (3.2-5.9x torch,
-# NMI within 0.01 on Banking77 and the curated demo), but on real reviews its bf16 vectors flipped the
-# fallback k: Amazon Alexa went from 32 themes to 80 near-duplicates ("Easy to set" / "Easy to setup",
-# "Music" / "Play music" / "Listen to music"), and the demo without a registry from NMI 0.763 to 0.750.
-# Until the k rule is robust to that, the default stays ONNX fp32 (torch's vectors, 1.8-2.4x torch)
-# and OpenVINO is opt-in (docs/scale.md).
-DEFAULT_CPU_BACKEND = "onnx"
+# What "auto" runs on a CPU-only machine: OpenVINO, as bench/bench_embeddings.py picks it (3.2-5.9x
+# torch, 1.8-2.4x ONNX fp32; NMI within 0.01 of torch fp32 on Banking77 and the curated demo). Its bf16
+# vectors once flipped the fallback k on real reviews (Alexa: 32 themes against 80); since the fallback
+# reads the silhouette trend (cluster._near_max) the same texts give 32 (ONNX fp32) and 39 themes.
+# ONNX fp32 reproduces torch's vectors exactly where that matters (`embedding_backend: onnx`).
+DEFAULT_CPU_BACKEND = "openvino"
 CPU_BATCH = 64  # texts per forward pass on the CPU (sorted by length, so little padding)
 PAD_MULTIPLE = 8  # graph runtimes pad each text to a multiple of this many tokens (see _GraphBackend)
 GPU_BATCH = 1024  # texts per forward pass on a GPU in fp16
