@@ -25,7 +25,7 @@ TOY = sentiment.SentimentHead(
 NEG, NEU, POS = np.eye(DIM, dtype=np.float32)[:3]
 # UCI binary accuracy of the shipped head, as written to docs/benchmarks.md by bench/bench_sentiment.py
 # ("Sentiment on real labelled data", UCI sentences, all three, shipped blend). Update both together.
-UCI_ACCURACY_BENCHMARK = 0.849
+UCI_ACCURACY_BENCHMARK = 0.848
 
 
 def test_probabilities_sum_to_one_and_follow_the_weights():
