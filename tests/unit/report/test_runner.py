@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 import pytest
 
@@ -21,9 +23,15 @@ except jsonschema.ValidationError:
     still_validates = True
 print(skipped, still_validates)
 """
+# The kernel's channels: Unix sockets in a private folder (no TCP port for parallel kernels to race for).
+CHANNELS = """
+from ipykernel import get_connection_info
+info = get_connection_info(unpack=True)
+print(info["transport"], info["ip"])
+"""
 
 
-def test_kernels_skip_the_slow_optional_import_and_jsonschema_still_validates(tmp_path):
+def test_kernels_skip_the_slow_optional_import_and_talk_over_private_unix_sockets(tmp_path):
     source = tmp_path / "probe.ipynb"
     nb = nbformat.v4.new_notebook(
         metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
@@ -31,6 +39,7 @@ def test_kernels_skip_the_slow_optional_import_and_jsonschema_still_validates(tm
     nb.cells = [
         nbformat.v4.new_code_cell("SKIPPED = ()", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(PROBE),
+        nbformat.v4.new_code_cell(CHANNELS),
     ]
     nbformat.write(nb, source)
     job = runner.NotebookJob(
@@ -45,6 +54,11 @@ def test_kernels_skip_the_slow_optional_import_and_jsonschema_still_validates(tm
     run = runner.execute_in_subprocess(job)
 
     assert run.ok, run.error
-    printed = nbformat.read(job.executed, as_version=4).cells[-1].outputs[0]["text"]
+    cells = nbformat.read(job.executed, as_version=4).cells
+    printed = cells[-2].outputs[0]["text"]
     assert printed.strip() == f"{dict.fromkeys(runner.SKIPPED_OPTIONAL_IMPORTS)} True"
     assert job.html.is_file()
+    transport, ip = cells[-1].outputs[0]["text"].split()
+    assert transport == "ipc"
+    assert Path(ip).name == "kernel" and Path(ip).parent.name.startswith("wb-kernel-")
+    assert not Path(ip).parent.exists()  # the sockets' folder is removed after the run
