@@ -202,8 +202,11 @@ def _run_from_json(data: dict[str, Any]) -> NotebookRun:
     return NotebookRun(**data)
 
 
-def execute_in_subprocess(job: NotebookJob) -> NotebookRun:
-    """Run :func:`execute` for ``job`` in a fresh Python process and read back its result."""
+def execute_in_subprocess(job: NotebookJob, env: dict[str, str] | None = None) -> NotebookRun:
+    """Run :func:`execute` for ``job`` in a fresh Python process and read back its result.
+
+    ``env`` is the worker's environment (its kernel inherits it); ``None`` means this process's.
+    """
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
         (Path(tmp) / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
@@ -214,6 +217,7 @@ def execute_in_subprocess(job: NotebookJob) -> NotebookRun:
             capture_output=True,
             text=True,
             check=False,
+            env=env,
         )
         if result_file.is_file():
             return _run_from_json(json.loads(result_file.read_text(encoding="utf-8")))
@@ -297,11 +301,19 @@ def run_all(
     """
     if not jobs:
         return []
+    from workbench.viz.offline import BUNDLE_FILE_ENV, write_bundle_file
+
     clean_stale_temp()
     results: dict[str, NotebookRun] = {}
     workers = max(1, min(max_parallel, len(jobs)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool:
-        futures = {pool.submit(execute_in_subprocess, job): job for job in jobs}
+    with (
+        tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as shared,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool,
+    ):
+        (Path(shared) / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
+        # The JavaScript bundle every page inlines, made once here rather than in each worker and kernel.
+        env = {**os.environ, BUNDLE_FILE_ENV: str(write_bundle_file(Path(shared) / "vega-bundle.js"))}
+        futures = {pool.submit(execute_in_subprocess, job, env): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
             try:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -27,18 +29,39 @@ logger = logging.getLogger(__name__)
 RENDERER = "workbench"
 
 
+#: A file holding :func:`vega_bundle`'s text, made once by a report build for its worker processes
+#: and kernels (``vl_convert.javascript_bundle()`` costs 1.4 s of CPU in every process that calls it;
+#: a demo report had 11 of them).
+BUNDLE_FILE_ENV = "WORKBENCH_VEGA_BUNDLE_FILE"
+
+
 @lru_cache(maxsize=1)
 def vega_bundle() -> str:
     """vega + vega-lite + vega-embed (with vega-tooltip) as one script, from vl-convert.
 
-    The one JavaScript the workbench ever ships: report pages and notebook charts inline it.
+    The one JavaScript the workbench ever ships: report pages and notebook charts inline it. Read
+    from the file named by ``$WORKBENCH_VEGA_BUNDLE_FILE`` when a report build provides one
+    (:func:`write_bundle_file`), else made by vl-convert.
     """
-    import vl_convert as vlc
+    bundle = None
+    if path := os.environ.get(BUNDLE_FILE_ENV):
+        try:
+            bundle = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            logger.debug("cannot read the vega bundle from %s (%s): making it", path, exc)
+    if not bundle:
+        import vl_convert as vlc
 
-    bundle = vlc.javascript_bundle()
+        bundle = vlc.javascript_bundle()
     if "</script" in bundle.lower():  # would end the inline <script>; never true for known versions
         raise RuntimeError("the vl-convert JavaScript bundle cannot be inlined: it contains '</script'")
     return bundle
+
+
+def write_bundle_file(path: Path) -> Path:
+    """Write :func:`vega_bundle` to ``path``, for child processes to read (``BUNDLE_FILE_ENV``)."""
+    path.write_text(vega_bundle(), encoding="utf-8")
+    return path
 
 
 def json_for_script(obj: Any) -> str:

@@ -25,9 +25,11 @@ print(skipped, still_validates)
 """
 # The kernel's channels: Unix sockets in a private folder (no TCP port for parallel kernels to race for).
 CHANNELS = """
+import os
 from ipykernel import get_connection_info
 info = get_connection_info(unpack=True)
-print(info["transport"], info["ip"])
+bundle = os.environ.get("WORKBENCH_VEGA_BUNDLE_FILE", "")
+print(info["transport"], info["ip"], os.path.isfile(bundle) and os.path.getsize(bundle) > 100_000)
 """
 
 
@@ -51,14 +53,15 @@ def test_kernels_skip_the_slow_optional_import_and_talk_over_private_unix_socket
         cwd=tmp_path,
     )
 
-    run = runner.execute_in_subprocess(job)
+    run = runner.run_all([job], max_parallel=1)[0]
 
     assert run.ok, run.error
     cells = nbformat.read(job.executed, as_version=4).cells
     printed = cells[-2].outputs[0]["text"]
     assert printed.strip() == f"{dict.fromkeys(runner.SKIPPED_OPTIONAL_IMPORTS)} True"
     assert job.html.is_file()
-    transport, ip = cells[-1].outputs[0]["text"].split()
+    transport, ip, bundle_shared = cells[-1].outputs[0]["text"].split()
+    assert bundle_shared == "True"  # the build's vega bundle file reached the kernel
     assert transport == "ipc"
     assert Path(ip).name == "kernel" and Path(ip).parent.name.startswith("wb-kernel-")
     assert not Path(ip).parent.exists()  # the sockets' folder is removed after the run

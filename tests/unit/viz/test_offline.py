@@ -48,3 +48,34 @@ def test_wb_offline_charts_is_the_documented_call(renderer):
     import workbench as wb
 
     assert wb.offline_charts() == "workbench"
+
+
+@pytest.fixture
+def fresh_bundle_cache():
+    offline.vega_bundle.cache_clear()
+    yield
+    offline.vega_bundle.cache_clear()
+
+
+def test_a_bundle_file_from_the_build_is_read_instead_of_made_again(
+    tmp_path, monkeypatch, fresh_bundle_cache
+):
+    made = offline.write_bundle_file(tmp_path / "vega-bundle.js")
+    assert made.read_text(encoding="utf-8") == offline.vega_bundle()
+    marker = tmp_path / "marked.js"
+    marker.write_text("/* the build's copy */" + made.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv(offline.BUNDLE_FILE_ENV, str(marker))
+    offline.vega_bundle.cache_clear()
+    assert offline.vega_bundle().startswith("/* the build's copy */")
+    # A missing file is no error: the bundle is made by vl-convert as before.
+    monkeypatch.setenv(offline.BUNDLE_FILE_ENV, str(tmp_path / "gone.js"))
+    offline.vega_bundle.cache_clear()
+    assert offline.vega_bundle() == made.read_text(encoding="utf-8")
+
+
+def test_a_bundle_file_that_would_end_the_script_is_refused(tmp_path, monkeypatch, fresh_bundle_cache):
+    bad = tmp_path / "bad.js"
+    bad.write_text("var x = '</script><script>alert(1)';", encoding="utf-8")
+    monkeypatch.setenv(offline.BUNDLE_FILE_ENV, str(bad))
+    with pytest.raises(RuntimeError, match="cannot be inlined"):
+        offline.vega_bundle()
