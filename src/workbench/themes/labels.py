@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Collection, Sequence
+from functools import lru_cache
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
@@ -165,11 +166,20 @@ def _clean(text: str) -> str:
     return re.sub(r"['\u2019]", "", text)
 
 
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
 def _stem(phrase: str) -> str:
-    """A crude singular, so that "driver" and "drivers" count as one label."""
-    return " ".join(
-        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in phrase.split()
-    )
+    """Word stems (Snowball, English), so that two clusters never take one word in two forms.
+
+    A crude singular ("drivers" -> "driver") let the Alexa reviews label three clusters "Works",
+    "Worked" and "Working"; with stems the later clusters take their next distinctive phrase.
+    """
+    return " ".join(_stemmer().stemWords(phrase.lower().split()))
 
 
 def slugify(text: str, max_len: int = 40) -> str:
@@ -332,7 +342,7 @@ def phrase_labels(
     where = {p: i for i, p in enumerate(phrases)}
     sizes = np.bincount(labels[labels >= 0], minlength=len(centroids))
     out: dict[int, str] = {}
-    used: set[str] = set()
+    owners: dict[str, str] = {}  # stemmed phrase -> the label of the (bigger) cluster that took it
     # Bigger clusters choose first; a phrase already taken goes to the next best candidate, so two
     # clusters share a label only when one has no phrase of its own left (then they are one theme).
     for k in sorted(range(len(centroids)), key=lambda c: (-sizes[c], c)):
@@ -346,17 +356,15 @@ def phrase_labels(
             ),
             key=lambda s: (-round(s[0], 6), -round(s[1], 6), -s[2].count(" "), s[2]),
         )
-        free = [p for _, _, p in scored if _stem(p) not in used]
-        if free:
-            best = free[0]
-        elif scored:
-            # Every phrase of this cluster already labels a bigger one: to a reader they are the
-            # same theme, so it takes the same label (the engine then folds both into one theme)
-            # rather than "Excellent (3)". On the Uber reviews this joins the clusters of praise.
-            best = scored[0][2]
-        else:  # nothing distinctive to say: short or empty texts (emoji, "ok", a lone link)
-            best = "other short feedback"
-        used.add(_stem(best))
+        free = [p for _, _, p in scored if _stem(p) not in owners]
+        if not free and scored:
+            # Every phrase of this cluster (in some form: "worked" for "works") already labels a
+            # bigger one: to a reader they are the same theme, so it takes that cluster's very
+            # label (the engine then folds both into one theme) rather than "Excellent (3)" or
+            # "Worked" beside "Works". On the Uber reviews this joins the clusters of praise.
+            out[k] = owners[_stem(scored[0][2])]
+            continue
+        best = free[0] if free else "other short feedback"  # nothing distinctive: emoji, "ok", a link
         best = surface_form(best, [texts[i] for i in np.flatnonzero(labels == k)[:SURFACE_DOCS]])
-        out[k] = capitalise(best)
+        out[k] = owners.setdefault(_stem(free[0] if free else best), capitalise(best))
     return fold_generic_judgements(out, texts, labels)
