@@ -19,8 +19,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,7 @@ def ipc_kernel_manager(folder: Path) -> type:
     Why: over TCP the launching process picks free ports and the kernel binds them a moment later.
     Kernels launched at once by separate workers (each with its own port cache) can pick the same
     port, and the loser dies with "Address already in use" before replying to kernel_info.
-    Measured here with 6 kernels started at once: 2 of 144 starts died over TCP, 0 of 72 over
+    Measured here with 6 kernels started at once: 2 of 120 starts died over TCP, 0 of 72 over
     Unix sockets in a private folder each (a shared folder is no cure: every kernel then binds
     ``kernel-ipc-1`` in its working directory and they read each other's messages).
     """
@@ -125,8 +126,12 @@ def ipc_kernel_manager(folder: Path) -> type:
     return IpcKernelManager
 
 
-def execute(job: NotebookJob) -> NotebookRun:
-    """Execute one notebook with papermill and, if it passes, render its executive HTML."""
+def execute(job: NotebookJob, folder: Path) -> NotebookRun:
+    """Execute one notebook with papermill and, if it passes, render its executive HTML.
+
+    ``folder`` is the worker's own temporary folder: the kernel's sockets go there, so they go
+    with it (or with :func:`clean_stale_temp` when the build was killed).
+    """
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -134,8 +139,7 @@ def execute(job: NotebookJob) -> NotebookRun:
     from workbench.report.notebook_html import notebook_to_html
 
     start = time.perf_counter()
-    sockets = Path(tempfile.mkdtemp(prefix="wb-kernel-"))  # short: a socket path has ~100 bytes
-    transport = {"kernel_manager_class": ipc_kernel_manager(sockets)} if os.name == "posix" else {}
+    transport = {"kernel_manager_class": ipc_kernel_manager(folder)} if os.name == "posix" else {}
     try:
         pm.execute_notebook(
             str(job.source),
@@ -167,8 +171,6 @@ def execute(job: NotebookJob) -> NotebookRun:
             job.executed,
             error=f"{type(exc).__name__}: {exc}"[:300],
         )
-    finally:
-        shutil.rmtree(sockets, ignore_errors=True)
     try:
         nb = nbformat.read(job.executed, as_version=4)
         job.html.write_text(
@@ -208,9 +210,8 @@ def execute_in_subprocess(job: NotebookJob, env: dict[str, str] | None = None) -
     ``env`` is the worker's environment (its kernel inherits it); ``None`` means this process's.
     """
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
-        (Path(tmp) / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
-        job_file, result_file = Path(tmp) / "job.json", Path(tmp) / "result.json"
+    with owned_temp_folder() as tmp:
+        job_file, result_file = tmp / "job.json", tmp / "result.json"
         job_file.write_text(json.dumps(_job_to_json(job)), encoding="utf-8")
         done = subprocess.run(
             [sys.executable, "-m", "workbench.report.runner", str(job_file), str(result_file)],
@@ -233,6 +234,14 @@ def execute_in_subprocess(job: NotebookJob, env: dict[str, str] | None = None) -
 
 TEMP_PREFIX = "wb-nb-"
 OWNER_FILE = "owner.pid"
+
+
+@contextmanager
+def owned_temp_folder() -> Iterator[Path]:
+    """A temporary folder named for this process, removed on exit (or by :func:`clean_stale_temp`)."""
+    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
+        (Path(tmp) / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
+        yield Path(tmp)
 
 
 def _alive(pid: int) -> bool:
@@ -307,12 +316,11 @@ def run_all(
     results: dict[str, NotebookRun] = {}
     workers = max(1, min(max_parallel, len(jobs)))
     with (
-        tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as shared,
+        owned_temp_folder() as shared,
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool,
     ):
-        (Path(shared) / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
         # The JavaScript bundle every page inlines, made once here rather than in each worker and kernel.
-        env = {**os.environ, BUNDLE_FILE_ENV: str(write_bundle_file(Path(shared) / "vega-bundle.js"))}
+        env = {**os.environ, BUNDLE_FILE_ENV: str(write_bundle_file(shared / "vega-bundle.js"))}
         futures = {pool.submit(execute_in_subprocess, job, env): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
@@ -331,8 +339,9 @@ def _main(argv: list[str]) -> int:
     """Worker entry point: ``python -m workbench.report.runner JOB.json RESULT.json``."""
     _exit_with_parent()
     skip_slow_optional_imports()
-    job = _job_from_json(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
-    run = execute(job)
+    job_file = Path(argv[0])  # in the folder execute_in_subprocess made for this worker
+    job = _job_from_json(json.loads(job_file.read_text(encoding="utf-8")))
+    run = execute(job, job_file.parent)
     data = asdict(run)
     data["executed"] = str(run.executed)
     data["html"] = str(run.html) if run.html else None

@@ -364,7 +364,7 @@ def phrase_labels(
             # "Worked" beside "Works". On the Uber reviews this joins the clusters of praise.
             out[k] = owners[_stem(scored[0][2])]
             continue
-        best = free[0] if free else "other short feedback"  # nothing distinctive: emoji, "ok", a link
-        best = surface_form(best, [texts[i] for i in np.flatnonzero(labels == k)[:SURFACE_DOCS]])
-        out[k] = owners.setdefault(_stem(free[0] if free else best), capitalise(best))
+        phrase = free[0] if free else "other short feedback"  # nothing distinctive: emoji, "ok", a link
+        written = surface_form(phrase, [texts[i] for i in np.flatnonzero(labels == k)[:SURFACE_DOCS]])
+        out[k] = owners.setdefault(_stem(phrase), capitalise(written))
     return fold_generic_judgements(out, texts, labels)

@@ -30,8 +30,8 @@ RENDERER = "workbench"
 
 
 #: A file holding :func:`vega_bundle`'s text, made once by a report build for its worker processes
-#: and kernels (``vl_convert.javascript_bundle()`` costs 1.4 s of CPU in every process that calls it;
-#: a demo report had 11 of them).
+#: and kernels (``vl_convert.javascript_bundle()`` costs 1.4-2.2 s in every process that calls it;
+#: a demo report had 10 of them: a worker and a kernel per notebook).
 BUNDLE_FILE_ENV = "WORKBENCH_VEGA_BUNDLE_FILE"
 
 

@@ -63,5 +63,5 @@ def test_kernels_skip_the_slow_optional_import_and_talk_over_private_unix_socket
     transport, ip, bundle_shared = cells[-1].outputs[0]["text"].split()
     assert bundle_shared == "True"  # the build's vega bundle file reached the kernel
     assert transport == "ipc"
-    assert Path(ip).name == "kernel" and Path(ip).parent.name.startswith("wb-kernel-")
-    assert not Path(ip).parent.exists()  # the sockets' folder is removed after the run
+    assert Path(ip).name == "kernel" and Path(ip).parent.name.startswith(runner.TEMP_PREFIX)
+    assert not Path(ip).parent.exists()  # the worker's own folder, removed after the run
