@@ -225,11 +225,20 @@ def report(
     from workbench import pipeline
 
     settings = _settings(config)
-    if not skip_pull:
-        _ensure_demo(settings)
-    result = pipeline.build(
-        settings, quarter=quarter, only=only, skip_pull=skip_pull, segment=segment or "", force=force
-    )
+    # With new data due, the notebooks' workers start now and get ready while the demo, the pull
+    # and the themes run (workbench.report.warm).
+    with pipeline.warm_workers(settings, only=only, skip_pull=skip_pull) as warm:
+        if not skip_pull:
+            _ensure_demo(settings)
+        result = pipeline.build(
+            settings,
+            quarter=quarter,
+            only=only,
+            skip_pull=skip_pull,
+            segment=segment or "",
+            force=force,
+            warm=warm,
+        )
     console.print(result.summary(), markup=False, soft_wrap=True)
     if not result.ok:
         raise typer.Exit(1)

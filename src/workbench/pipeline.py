@@ -8,6 +8,9 @@ own subpackage and knows nothing of the others:
    the config, and were fitted for the report quarter;
 3. :func:`workbench.report.build.render` runs the notebooks and publishes ``reports/<quarter>/``.
 
+When new data is due, :func:`warm_workers` starts the notebooks' workers and kernels before step 1
+(:mod:`workbench.report.warm`), so that they are ready when the themes are done.
+
 The demo company is not generated here: the CLI does that, and only for the demo configuration.
 """
 
@@ -16,6 +19,8 @@ from __future__ import annotations
 import glob
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from workbench.core.config import FileSource, Settings
@@ -25,6 +30,7 @@ from workbench.report.data import resolve_quarter
 from workbench.report.freeze import freeze_keys, recorded_keys, stale_notebooks
 from workbench.report.publish import exclusive, recover
 from workbench.report.runner import clean_stale_temp
+from workbench.report.warm import WarmWorkers
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +124,28 @@ def refresh_themes(settings: Settings, quarter: Quarter) -> bool:
     return True
 
 
+@contextmanager
+def warm_workers(
+    settings: Settings, only: list[str] | None = None, skip_pull: bool = False
+) -> Iterator[WarmWorkers | None]:
+    """Notebook workers started now for a build that will pull new data, else ``None``.
+
+    New data reruns every selected notebook, and the pull and the theme engine leave a core idle
+    for long stretches, which the workers' start-up fills (:mod:`workbench.report.warm`). With the
+    snapshot fresh, most builds reuse their notebooks (the freeze), so nothing starts.
+    """
+    try:
+        due = not skip_pull and not snapshot_is_fresh(settings)
+        names = select_notebooks(settings, only) if due else []
+    except Exception:  # noqa: BLE001 - the build itself reports a bad config or notebook clearly
+        names = []
+    if not names:
+        yield None
+        return
+    with WarmWorkers(len(names), settings.paths.notebooks, settings.report.kernel_name) as workers:
+        yield workers
+
+
 def build(
     settings: Settings,
     quarter: str | None = None,
@@ -125,6 +153,7 @@ def build(
     skip_pull: bool = False,
     segment: str = "",
     force: bool = False,
+    warm: WarmWorkers | None = None,
 ) -> ReportResult:
     """The whole quarterly report: pull, themes, notebooks, publish.
 
@@ -139,6 +168,7 @@ def build(
         segment: narrow every page to one customer segment (published as ``<quarter>_<segment>``).
         force: rerun every notebook even when nothing it depends on changed (see
             :mod:`workbench.report.freeze`: by default such notebooks are reused as published).
+        warm: notebook workers started ahead (:func:`warm_workers`); the notebooks use them.
     """
     steps: dict[str, float] = {}
     with exclusive(settings.paths.data / ".report.lock", "a `workbench report` of this workspace"):
@@ -174,7 +204,7 @@ def build(
             if reused:
                 logger.info("reusing %d unchanged notebook(s); rerunning %s", len(reused), ", ".join(stale))
                 only = stale
-        result = render(settings, resolved, only=only, segment=segment)
+        result = render(settings, resolved, only=only, segment=segment, warm=warm)
         result.reused = reused if result.published else []
     result.steps = {**steps, **result.steps}
     return result

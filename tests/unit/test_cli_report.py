@@ -42,7 +42,7 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
 def stub_build(monkeypatch, result=None, error=None) -> dict:
     seen: dict = {}
 
-    def build(settings, quarter=None, only=None, skip_pull=False, segment="", force=False):
+    def build(settings, quarter=None, only=None, skip_pull=False, segment="", force=False, warm=None):
         seen.update(
             quarter=quarter, only=only, skip_pull=skip_pull, segment=segment, settings=settings, force=force
         )

@@ -51,6 +51,7 @@ from workbench.report.publish import (
     secret_values,
 )
 from workbench.report.runner import NotebookJob, NotebookRun, run_all
+from workbench.report.warm import WarmWorkers
 
 logger = logging.getLogger(__name__)
 
@@ -174,11 +175,13 @@ def render(
     only: list[str] | None = None,
     segment: str = "",
     console: Console | None = None,
+    warm: WarmWorkers | None = None,
 ) -> ReportResult:
     """Run the notebooks into a build folder and publish it (steps 4-5 of the module docstring).
 
     Data and themes must already be in place; :func:`build` is the full pipeline. A report narrowed
     to a ``segment`` is published beside the company-wide one, as ``reports/<quarter>_<segment>/``.
+    ``warm``: notebook workers started ahead (:mod:`workbench.report.warm`), used while any is left.
     """
     q = str(quarter)
     names = select_notebooks(settings, only)
@@ -195,7 +198,9 @@ def render(
     with exclusive(reports / f".{target.name}.lock", f"another build of report {target.name}"):
         recover(reports, target.name)
         build_dir = new_build_dir(reports, target.name)
-        _render_into(settings, quarter, names, only, segment, build_dir, target, built_at, result, console)
+        _render_into(
+            settings, quarter, names, only, segment, build_dir, target, built_at, result, console, warm
+        )
     return result
 
 
@@ -210,6 +215,7 @@ def _render_into(
     built_at: dt.datetime,
     result: ReportResult,
     console: Console | None,
+    warm: WarmWorkers | None = None,
 ) -> None:
     """Steps 4-5 inside the lock: run into ``build_dir``, then publish or keep the failures."""
     q = str(quarter)
@@ -248,7 +254,7 @@ def _render_into(
             for n in names
         ]
         start = time.perf_counter()
-        result.runs = _run_with_progress(jobs, settings.report.max_parallel, console)
+        result.runs = _run_with_progress(jobs, settings.report.max_parallel, console, warm)
         result.steps["notebooks"] = time.perf_counter() - start
 
         ran = {r.name: r for r in result.runs}
@@ -319,9 +325,9 @@ def _render_into(
 
 
 def _run_with_progress(
-    jobs: list[NotebookJob], max_parallel: int, console: Console | None
+    jobs: list[NotebookJob], max_parallel: int, console: Console | None, warm: WarmWorkers | None = None
 ) -> list[NotebookRun]:
     """Run the notebooks with a progress bar; each finished notebook is also logged (by the runner)."""
     what = f"running {len(jobs)} notebooks ({max_parallel} at a time)"
     with progress(what, len(jobs), console, log=logger) as steps:
-        return run_all(jobs, max_parallel, on_done=lambda run: steps.advance())
+        return run_all(jobs, max_parallel, on_done=lambda run: steps.advance(), warm=warm)

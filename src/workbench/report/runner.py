@@ -24,7 +24,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.report.warm import WarmWorkers
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +43,37 @@ SKIPPED_OPTIONAL_IMPORTS = ("rfc3987_syntax",)
 _KERNEL_START_LINE = (
     "from workbench.report.runner import skip_slow_optional_imports; skip_slow_optional_imports()"
 )
+# What a warm worker's kernel imports while it waits for its notebook (see workbench.report.warm):
+# the modules every report notebook's first cell needs (pandas, polars, altair, scipy.stats under them).
+WARM_MODULES = (
+    "IPython.display",
+    "workbench.report.context",
+    "workbench.report.html",
+    "workbench.viz.charts",
+)
+WARM_READY_FILE = "ready"  # a warm worker writes it into its folder once it waits for its notebook
+_KERNEL_WARM_LINE = "from workbench.report.runner import warm_kernel; warm_kernel(); del warm_kernel"
 
 
 def skip_slow_optional_imports() -> None:
     """Mark :data:`SKIPPED_OPTIONAL_IMPORTS` absent in this process (before anything imports them)."""
     for name in SKIPPED_OPTIONAL_IMPORTS:
         sys.modules.setdefault(name, None)
+
+
+def warm_kernel() -> None:
+    """Import :data:`WARM_MODULES` in a kernel before its notebook arrives (binds no names).
+
+    A module that fails to import is left for the notebook's own cell to report, as it would be cold.
+    """
+    import importlib
+
+    skip_slow_optional_imports()
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the notebook's own import says what is wrong
+            logger.debug("warm import of %s failed", name, exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -126,11 +154,53 @@ def ipc_kernel_manager(folder: Path) -> type:
     return IpcKernelManager
 
 
-def execute(job: NotebookJob, folder: Path) -> NotebookRun:
+def start_kernel(folder: Path, kernel_name: str, cwd: Path | None, warm: bool = False) -> Any:
+    """Start a report kernel (Unix sockets in ``folder`` on POSIX) and return its kernel manager.
+
+    ``warm`` also runs :func:`warm_kernel` in it before it answers, which a notebook then need not.
+    """
+    from jupyter_client import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    manager = ipc_kernel_manager(folder) if os.name == "posix" else AsyncKernelManager
+    km = manager(kernel_name=kernel_name)
+    lines = [_KERNEL_START_LINE] + ([_KERNEL_WARM_LINE] if warm else [])
+    run_sync(km.start_kernel)(
+        extra_arguments=[f"--IPKernelApp.exec_lines={line}" for line in lines],
+        cwd=str(cwd) if cwd else None,
+    )
+    return km
+
+
+def kernel_alive(km: Any) -> bool:
+    """Whether the kernel of a manager from :func:`start_kernel` is still running."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        return bool(run_sync(km.is_alive)())
+    except Exception:  # noqa: BLE001 - no kernel, or its process is gone
+        return False
+
+
+def stop_kernel(km: Any) -> None:
+    """Shut a kernel from :func:`start_kernel` down (at once) and remove its socket files."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        if kernel_alive(km):
+            run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # noqa: BLE001 - already gone
+        logger.debug("kernel shutdown failed", exc_info=True)
+    finally:
+        km.cleanup_resources()
+
+
+def execute(job: NotebookJob, folder: Path, km: Any = None) -> NotebookRun:
     """Execute one notebook with papermill and, if it passes, render its executive HTML.
 
     ``folder`` is the worker's own temporary folder: the kernel's sockets go there, so they go
-    with it (or with :func:`clean_stale_temp` when the build was killed).
+    with it (or with :func:`clean_stale_temp` when the build was killed). ``km`` is a kernel
+    already started for this notebook (:func:`start_kernel`); by default papermill starts one.
     """
     import nbformat
     import papermill as pm
@@ -139,7 +209,12 @@ def execute(job: NotebookJob, folder: Path) -> NotebookRun:
     from workbench.report.notebook_html import notebook_to_html
 
     start = time.perf_counter()
-    transport = {"kernel_manager_class": ipc_kernel_manager(folder)} if os.name == "posix" else {}
+    if km is not None:
+        transport: dict[str, Any] = {"km": km}
+    elif os.name == "posix":
+        transport = {"kernel_manager_class": ipc_kernel_manager(folder)}
+    else:
+        transport = {}
     try:
         pm.execute_notebook(
             str(job.source),
@@ -300,6 +375,7 @@ def run_all(
     jobs: Sequence[NotebookJob],
     max_parallel: int = 2,
     on_done: Callable[[NotebookRun], None] | None = None,
+    warm: WarmWorkers | None = None,
 ) -> list[NotebookRun]:
     """Run every job, ``max_parallel`` at a time; results come back in the order of ``jobs``.
 
@@ -307,6 +383,8 @@ def run_all(
         jobs: the notebooks; they must not depend on each other's outputs.
         max_parallel: worker processes (each drives one kernel).
         on_done: called in this process as each notebook finishes (progress display).
+        warm: workers started ahead (:mod:`workbench.report.warm`); each job takes one while any
+            is left, the others start a worker of their own.
     """
     if not jobs:
         return []
@@ -319,9 +397,16 @@ def run_all(
         owned_temp_folder() as shared,
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool,
     ):
-        # The JavaScript bundle every page inlines, made once here rather than in each worker and kernel.
-        env = {**os.environ, BUNDLE_FILE_ENV: str(write_bundle_file(shared / "vega-bundle.js"))}
-        futures = {pool.submit(execute_in_subprocess, job, env): job for job in jobs}
+        if warm is not None:
+            env = warm.env
+        else:  # the JavaScript bundle every page inlines, made once here rather than in each worker
+            env = {**os.environ, BUNDLE_FILE_ENV: str(write_bundle_file(shared / "vega-bundle.js"))}
+
+        def run_one(job: NotebookJob) -> NotebookRun:
+            worker = warm.take(job) if warm is not None else None
+            return worker.run(job) if worker is not None else execute_in_subprocess(job, env)
+
+        futures = {pool.submit(run_one, job): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
             try:
@@ -335,17 +420,80 @@ def run_all(
     return [results[job.name] for job in jobs]
 
 
-def _main(argv: list[str]) -> int:
-    """Worker entry point: ``python -m workbench.report.runner JOB.json RESULT.json``."""
-    _exit_with_parent()
-    skip_slow_optional_imports()
-    job_file = Path(argv[0])  # in the folder execute_in_subprocess made for this worker
-    job = _job_from_json(json.loads(job_file.read_text(encoding="utf-8")))
-    run = execute(job, job_file.parent)
+def _write_run(run: NotebookRun, path: Path) -> None:
     data = asdict(run)
     data["executed"] = str(run.executed)
     data["html"] = str(run.html) if run.html else None
-    Path(argv[1]).write_text(json.dumps(data, default=str), encoding="utf-8")
+    path.write_text(json.dumps(data, default=str), encoding="utf-8")
+
+
+def _wait_until_ready(km: Any, timeout: float = 60.0) -> bool:
+    """Wait for a kernel to answer (its start lines, warm imports included, are done then)."""
+    from jupyter_core.utils import run_sync
+
+    client = km.client()
+    client.start_channels()
+    try:
+        run_sync(client.wait_for_ready)(timeout=timeout)
+        return True
+    except Exception as exc:  # noqa: BLE001 - died or hung: the job starts a fresh kernel
+        logger.warning("warm kernel did not answer (%s); the notebook will start its own", exc)
+        return False
+    finally:
+        client.stop_channels()
+
+
+def _serve_warm(folder: Path, cwd: Path, kernel_name: str) -> int:
+    """A warm worker (:mod:`workbench.report.warm`): get ready, then run the one job stdin names.
+
+    The kernel starts first (a process of its own, importing :data:`WARM_MODULES`), then this worker
+    imports what a run and its HTML export need; then it waits. The job arrives as one line,
+    ``JOB.json<TAB>RESULT.json``; end of input means no job (the build needed none): the kernel is
+    shut down and the worker ends. A kernel that died meanwhile, or a job for another kernel or
+    folder, runs on a fresh kernel as a cold worker would.
+    """
+    try:
+        km = start_kernel(folder, kernel_name, cwd, warm=True)
+    except Exception as exc:  # noqa: BLE001 - the job then starts its own kernel
+        logger.warning("warm kernel did not start (%s); the notebook will start its own", exc)
+        km = None
+    try:
+        import papermill  # noqa: F401 - imported now, while the build is busy elsewhere
+
+        from workbench.report import notebook_html  # noqa: F401
+
+        if km is not None and not _wait_until_ready(km):
+            stop_kernel(km)
+            km = None
+        (folder / WARM_READY_FILE).write_text("", encoding="utf-8")
+        line = sys.stdin.readline().rstrip("\n")
+        if not line:
+            return 0
+        job_file, result_file = (Path(part) for part in line.split("\t"))
+        job = _job_from_json(json.loads(job_file.read_text(encoding="utf-8")))
+        fits = km is not None and job.kernel_name == kernel_name and job.cwd == cwd
+        if km is not None and not (fits and kernel_alive(km)):
+            stop_kernel(km)
+            km = None
+        _write_run(execute(job, folder, km), result_file)
+        return 0
+    finally:
+        if km is not None:
+            stop_kernel(km)
+
+
+def _main(argv: list[str]) -> int:
+    """Worker entry point: ``python -m workbench.report.runner JOB.json RESULT.json``.
+
+    ``python -m workbench.report.runner --warm FOLDER CWD KERNEL`` starts a warm worker instead.
+    """
+    _exit_with_parent()
+    skip_slow_optional_imports()
+    if argv[0] == "--warm":
+        return _serve_warm(Path(argv[1]), Path(argv[2]), argv[3])
+    job_file = Path(argv[0])  # in the folder execute_in_subprocess made for this worker
+    job = _job_from_json(json.loads(job_file.read_text(encoding="utf-8")))
+    _write_run(execute(job, job_file.parent), Path(argv[1]))
     return 0
 
 

@@ -55,6 +55,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from workbench.core import busy
 from workbench.core.config import usable_cores
 from workbench.core.errors import EmbeddingError
 from workbench.core.store import atomic
@@ -741,7 +742,8 @@ class Embedder:
         return self.cache.get(unique_keys, dim)[inverse]
 
     def _compute(self, texts: list[str]) -> np.ndarray:
-        vectors = l2_normalise(self.backend.encode(texts))
+        with busy.all_cores():  # background start-up work waits (workbench.core.busy)
+            vectors = l2_normalise(self.backend.encode(texts))
         self.stats.computed += len(texts)
         self.stats.total_computed += len(texts)
         return vectors
