@@ -25,6 +25,11 @@ def quarter_index(when: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     return ((when.year - 2024) * 4 + (when.month - 1) // 3 - 3).to_numpy()
 
 
+def quarter_of(when: pd.Timestamp) -> int:
+    """:func:`quarter_index` of one timestamp (the same arithmetic, without building an index)."""
+    return (when.year - 2024) * 4 + (when.month - 1) // 3 - 3
+
+
 def pick(rng: np.random.Generator, options, probs) -> str:
     p = np.asarray(probs, dtype=float)
     return options[int(rng.choice(len(options), p=p / p.sum()))]

@@ -7,7 +7,7 @@ import pandas as pd
 
 from workbench.core.schemas import SEGMENTS
 from workbench.demo import text as bank
-from workbench.demo.accounts import AccountPicker, name_variant, pick, quarter_index
+from workbench.demo.accounts import AccountPicker, name_variant, pick, quarter_index, quarter_of
 from workbench.demo.market import COMPETITOR_NAMES
 from workbench.demo.spec import (
     COMPETITOR,
@@ -168,7 +168,7 @@ def make_deals(rng: np.random.Generator, voice: Voice, accounts: pd.DataFrame, s
     rows = []
     for rec in records:
         when = rec["closed_at"] if rec["closed_at"] is not None else rec["created_at"]
-        qi = int(quarter_index(pd.DatetimeIndex([when]))[0])
+        qi = quarter_of(pd.Timestamp(when))
         seg = rec["segment"]
         outcome = "open" if rec["won"] is None else ("won" if rec["won"] else "lost")
         loss_reason = competitor = None
