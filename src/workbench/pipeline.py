@@ -135,7 +135,7 @@ def warm_workers(
     snapshot fresh, most builds reuse their notebooks (the freeze), so nothing starts.
     """
     try:
-        due = not skip_pull and not snapshot_is_fresh(settings)
+        due = settings.report.warm_workers and not skip_pull and not snapshot_is_fresh(settings)
         names = select_notebooks(settings, only) if due else []
     except Exception:  # noqa: BLE001 - the build itself reports a bad config or notebook clearly
         names = []

@@ -124,3 +124,40 @@ def test_demo_configuration_is_recognised(tmp_path):
     sources["tables"] = {"feedback": [{"name": "r", "path": "exports/r.csv"}]}  # warehouse key unused
     (tmp_path / "config" / "sources.yaml").write_text(yaml.safe_dump(sources), encoding="utf-8")
     assert not cli._is_demo_configuration(load_settings(root=tmp_path))
+
+
+def test_warm_workers_start_only_for_a_build_with_new_data(project, monkeypatch):
+    from workbench.core.config import load_settings
+
+    started = []
+
+    class Recorder:
+        def __init__(self, count, cwd, kernel_name="python3", env=None):
+            started.append(count)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+    monkeypatch.setattr(pipeline, "WarmWorkers", Recorder)
+    monkeypatch.setattr(pipeline, "select_notebooks", lambda settings, only: list(only or ["a", "b", "c"]))
+    settings = load_settings(project / "config" / "workbench.yaml")
+    fresh = {"value": False}
+    monkeypatch.setattr(pipeline, "snapshot_is_fresh", lambda s: fresh["value"])
+
+    with pipeline.warm_workers(settings) as warm:  # new data due: one per notebook
+        assert isinstance(warm, Recorder)
+    with pipeline.warm_workers(settings, only=["b"]) as warm:
+        assert isinstance(warm, Recorder)
+    with pipeline.warm_workers(settings, skip_pull=True) as warm:
+        assert warm is None
+    fresh["value"] = True
+    with pipeline.warm_workers(settings) as warm:  # nothing new: most notebooks will be reused
+        assert warm is None
+    fresh["value"] = False
+    off = settings.model_copy(update={"report": settings.report.model_copy(update={"warm_workers": False})})
+    with pipeline.warm_workers(off) as warm:
+        assert warm is None
+    assert started == [3, 1]

@@ -382,6 +382,9 @@ class ReportSettings(_Strict):
     max_parallel: int = Field(default_factory=lambda: usable_cores() + 1, ge=1)
     kernel_name: str = "python3"
     cell_timeout_s: int = Field(600, ge=10)
+    # Start the notebooks' workers and kernels while a build with new data pulls and finds themes
+    # (workbench.report.warm); each waiting worker holds ~250 MB. false: start them when needed.
+    warm_workers: bool = True
 
 
 def usable_cores() -> int:

@@ -42,7 +42,7 @@ def source_digest(root: Path = PACKAGE_ROOT) -> str:
 
 # Settings that say how notebooks run, not what they compute: left out of the key, so that the
 # machine-dependent default of max_parallel (cores + 1) never makes a moved project rerun.
-RUN_ONLY_SETTINGS = {"report": {"max_parallel", "cell_timeout_s"}}
+RUN_ONLY_SETTINGS = {"report": {"max_parallel", "cell_timeout_s", "warm_workers"}}
 
 
 def common_key(settings: Settings, quarter: str, segment: str = "") -> str:

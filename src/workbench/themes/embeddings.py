@@ -728,16 +728,18 @@ class Embedder:
             return vectors[inverse]
         todo = np.flatnonzero(self.cache.missing(unique_keys))
         # Embed in a stable order (by key) so shard contents do not depend on the order of the request.
-        for start in range(0, len(todo), self.shard_size):
-            part = todo[start : start + self.shard_size]
-            vectors = self._compute([texts[first[i]] for i in part])
-            self.cache.put(unique_keys[part], vectors)
-            logger.info(
-                "embedded %d/%d new texts with %s",
-                min(start + self.shard_size, len(todo)),
-                len(todo),
-                self.model_id,
-            )
+        # One busy section for every shard: background start-up work must not slip in between them.
+        with busy.all_cores() if len(todo) else contextlib.nullcontext():
+            for start in range(0, len(todo), self.shard_size):
+                part = todo[start : start + self.shard_size]
+                vectors = self._compute([texts[first[i]] for i in part])
+                self.cache.put(unique_keys[part], vectors)
+                logger.info(
+                    "embedded %d/%d new texts with %s",
+                    min(start + self.shard_size, len(todo)),
+                    len(todo),
+                    self.model_id,
+                )
         dim = self.cache.dim()
         return self.cache.get(unique_keys, dim)[inverse]
 

@@ -59,7 +59,9 @@ def test_parameters_and_settings_are_part_of_the_key(tmp_path):
 def test_how_notebooks_run_is_not_part_of_the_key(tmp_path):
     settings = _project(tmp_path)
     base = freeze_keys(settings, "2026Q3", NAMES)
-    report = settings.report.model_copy(update={"max_parallel": 7, "cell_timeout_s": 99})
+    report = settings.report.model_copy(
+        update={"max_parallel": 7, "cell_timeout_s": 99, "warm_workers": False}
+    )
     assert freeze_keys(settings.model_copy(update={"report": report}), "2026Q3", NAMES) == base
     titled = settings.report.model_copy(update={"title": "Another title"})
     assert stale_notebooks(freeze_keys(settings.model_copy(update={"report": titled}), "2026Q3", NAMES), base)
