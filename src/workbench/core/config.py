@@ -383,7 +383,7 @@ class ReportSettings(_Strict):
     kernel_name: str = "python3"
     cell_timeout_s: int = Field(600, ge=10)
     # Start the notebooks' workers and kernels while a build with new data pulls and finds themes
-    # (workbench.report.warm); each waiting worker holds ~250 MB. false: start them when needed.
+    # (workbench.report.warm); a waiting worker and its kernel hold ~400 MB. false: start them when needed.
     warm_workers: bool = True
 
 
