@@ -150,9 +150,10 @@ def themes(
 @themes_app.command("prepare")
 def themes_prepare(config: ConfigOpt = None) -> None:
     """Export and compile the embedding model for this machine, once (`make setup` runs it)."""
-    from workbench.themes import embeddings
+    from workbench.themes import bertopic_model, embeddings
 
     typer.echo(embeddings.prepare(_settings(config)))
+    typer.echo(bertopic_model.prepare())
 
 
 @themes_app.command("review")

@@ -161,3 +161,24 @@ def test_warm_workers_start_only_for_a_build_with_new_data(project, monkeypatch)
     with pipeline.warm_workers(off) as warm:
         assert warm is None
     assert started == [3, 1]
+
+
+def test_themes_prepare_readies_the_embedding_model_and_the_topic_models_imports(
+    project, monkeypatch, capsys
+):
+    from workbench.themes import bertopic_model, embeddings
+
+    monkeypatch.setattr(embeddings, "prepare", lambda settings: "embedding model ready")
+    monkeypatch.setattr(bertopic_model, "prepare", lambda: "topic model imported")
+    monkeypatch.setattr(sys, "argv", ["workbench", "themes", "prepare"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run()
+    assert int(exit_info.value.code or 0) == 0
+    assert capsys.readouterr().out.splitlines() == ["embedding model ready", "topic model imported"]
+
+
+def test_the_topic_model_prepare_imports_bertopic():
+    from workbench.themes import bertopic_model
+
+    message = bertopic_model.prepare()
+    assert "bertopic" in sys.modules and message.startswith("topic model imported in ")
