@@ -229,36 +229,22 @@ def execute(job: NotebookJob, folder: Path, km: Any = None) -> NotebookRun:
             **transport,
         )
     except PapermillExecutionError as exc:
-        return NotebookRun(
-            job.name,
-            False,
-            time.perf_counter() - start,
-            job.executed,
+        return failed_run(
+            job,
+            start,
+            f"{exc.ename}: {exc.evalue}",
             cell=_source_position(job.executed, exc.cell_index),
             cell_source=exc.source or "",
-            error=f"{exc.ename}: {exc.evalue}"[:300],
         )
     except Exception as exc:  # kernel died, timeout, unreadable notebook...
-        return NotebookRun(
-            job.name,
-            False,
-            time.perf_counter() - start,
-            job.executed,
-            error=f"{type(exc).__name__}: {exc}"[:300],
-        )
+        return failed_run(job, start, f"{type(exc).__name__}: {exc}")
     try:
         nb = nbformat.read(job.executed, as_version=4)
         job.html.write_text(
             notebook_to_html(nb, job.title or job.name, job.nav_html, job.footer), encoding="utf-8"
         )
     except Exception as exc:
-        return NotebookRun(
-            job.name,
-            False,
-            time.perf_counter() - start,
-            job.executed,
-            error=f"HTML export failed: {type(exc).__name__}: {exc}"[:300],
-        )
+        return failed_run(job, start, f"HTML export failed: {type(exc).__name__}: {exc}")
     return NotebookRun(job.name, True, time.perf_counter() - start, job.executed, html=job.html)
 
 
@@ -279,6 +265,19 @@ def _run_from_json(data: dict[str, Any]) -> NotebookRun:
     return NotebookRun(**data)
 
 
+def failed_run(job: NotebookJob, start: float, error: str, **where: Any) -> NotebookRun:
+    """A failed :class:`NotebookRun` of ``job``, timed from ``start`` (``where``: cell, cell_source)."""
+    return NotebookRun(job.name, False, time.perf_counter() - start, job.executed, error=error[:300], **where)
+
+
+def worker_result(job: NotebookJob, start: float, result_file: Path, code: int, stderr: str) -> NotebookRun:
+    """What a worker process wrote to ``result_file``, or, when it wrote nothing, why it ended."""
+    if result_file.is_file():
+        return _run_from_json(json.loads(result_file.read_text(encoding="utf-8")))
+    tail = stderr.strip().splitlines()[-1:] or ["no output"]
+    return failed_run(job, start, f"worker exited with code {code}: {tail[0]}")
+
+
 def execute_in_subprocess(job: NotebookJob, env: dict[str, str] | None = None) -> NotebookRun:
     """Run :func:`execute` for ``job`` in a fresh Python process and read back its result.
 
@@ -295,16 +294,7 @@ def execute_in_subprocess(job: NotebookJob, env: dict[str, str] | None = None) -
             check=False,
             env=env,
         )
-        if result_file.is_file():
-            return _run_from_json(json.loads(result_file.read_text(encoding="utf-8")))
-        tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
-        return NotebookRun(
-            job.name,
-            False,
-            time.perf_counter() - start,
-            job.executed,
-            error=f"worker exited with code {done.returncode}: {tail[0]}"[:300],
-        )
+        return worker_result(job, start, result_file, done.returncode, done.stderr or "")
 
 
 TEMP_PREFIX = "wb-nb-"
@@ -412,7 +402,7 @@ def run_all(
             try:
                 run = future.result()
             except Exception as exc:  # could not even start the worker
-                run = NotebookRun(job.name, False, 0.0, job.executed, error=f"worker failed: {exc}"[:300])
+                run = failed_run(job, time.perf_counter(), f"worker failed: {exc}")
             results[job.name] = run
             (logger.info if run.ok else logger.error)("%s", run.describe())
             if on_done is not None:

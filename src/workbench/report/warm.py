@@ -31,8 +31,8 @@ from workbench.report.runner import (
     NotebookJob,
     NotebookRun,
     _job_to_json,
-    _run_from_json,
     owned_temp_folder,
+    worker_result,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,15 +82,8 @@ class WarmWorker:
         except OSError:  # it died while waiting; its exit code and log say why below
             pass
         code = self.process.wait()
-        if result_file.is_file():
-            return _run_from_json(json.loads(result_file.read_text(encoding="utf-8")))
-        lines = self.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        return NotebookRun(
-            job.name,
-            False,
-            time.perf_counter() - start,
-            job.executed,
-            error=f"worker exited with code {code}: {(lines[-1:] or ['no output'])[0]}"[:300],
+        return worker_result(
+            job, start, result_file, code, self.log.read_text(encoding="utf-8", errors="replace")
         )
 
     def stop(self) -> None:
