@@ -87,8 +87,16 @@ class WarmWorker:
         )
 
     def stop(self) -> None:
-        """End an unused worker: end of input tells it to shut its kernel down and exit."""
+        """End an unused worker: end of input tells a waiting one to shut its kernel down and exit.
+
+        One still starting (it reads its input only once ready) is killed at once, so a build that
+        fails early is not held up; its kernel follows it (kernels end with their parent).
+        """
         if not self.alive():
+            return
+        if not self.ready():
+            self.process.kill()
+            self.process.wait()
             return
         try:
             assert self.process.stdin is not None

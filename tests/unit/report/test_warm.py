@@ -108,3 +108,15 @@ def test_workers_wait_while_a_step_keeps_every_core_busy_and_start_when_it_ends(
     finally:
         release.set()
         step.join()
+
+
+def test_a_build_that_fails_early_is_not_held_up_by_a_worker_still_starting(tmp_path):
+    with pytest.raises(RuntimeError), WarmWorkers(1, tmp_path) as workers:
+        assert wait_until(lambda: len(workers._all) == 1, 10)
+        worker = workers._all[0]
+        assert not worker.ready()  # just started: its kernel and imports take seconds
+        failed_at = time.perf_counter()
+        raise RuntimeError("the pull failed")
+    # Killed at once: a worker asked to stop gracefully would first finish starting (2-3 s here).
+    assert time.perf_counter() - failed_at < 1.5
+    assert worker.process.poll() is not None and not worker.folder.exists()
