@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -265,6 +265,17 @@ def _run_from_json(data: dict[str, Any]) -> NotebookRun:
     return NotebookRun(**data)
 
 
+def worker_env(folder: Path) -> dict[str, str]:
+    """This process's environment for notebook workers and kernels, plus the build's vega bundle.
+
+    The JavaScript bundle every page inlines is written once into ``folder`` rather than made in
+    each worker and kernel (:data:`workbench.viz.offline.BUNDLE_FILE_ENV`).
+    """
+    from workbench.viz.offline import BUNDLE_FILE_ENV, write_bundle_file
+
+    return {**os.environ, BUNDLE_FILE_ENV: str(write_bundle_file(folder / "vega-bundle.js"))}
+
+
 def failed_run(job: NotebookJob, start: float, error: str, **where: Any) -> NotebookRun:
     """A failed :class:`NotebookRun` of ``job``, timed from ``start`` (``where``: cell, cell_source)."""
     return NotebookRun(job.name, False, time.perf_counter() - start, job.executed, error=error[:300], **where)
@@ -378,19 +389,14 @@ def run_all(
     """
     if not jobs:
         return []
-    from workbench.viz.offline import BUNDLE_FILE_ENV, write_bundle_file
-
     clean_stale_temp()
     results: dict[str, NotebookRun] = {}
     workers = max(1, min(max_parallel, len(jobs)))
     with (
-        owned_temp_folder() as shared,
+        owned_temp_folder() if warm is None else nullcontext(None) as shared,
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook") as pool,
     ):
-        if warm is not None:
-            env = warm.env
-        else:  # the JavaScript bundle every page inlines, made once here rather than in each worker
-            env = {**os.environ, BUNDLE_FILE_ENV: str(write_bundle_file(shared / "vega-bundle.js"))}
+        env = warm.env if warm is not None else worker_env(shared)
 
         def run_one(job: NotebookJob) -> NotebookRun:
             worker = warm.take(job) if warm is not None else None

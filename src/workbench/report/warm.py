@@ -2,11 +2,12 @@
 
 A notebook's run starts with fixed costs: a worker process imports papermill and nbconvert, starts
 a kernel, and the kernel imports pandas, polars, altair and the workbench (about 5 s of CPU per
-notebook, measured in docs/benchmarks.md). In a build with new data, the theme engine leaves one core
-idle for long stretches (the cluster-count search, the topic model's fit and labels run on one
-thread), so the workers are started when the build begins, and pay those costs in that idle time.
-Each warm worker then runs exactly one notebook (:func:`workbench.report.runner.run_all` hands it
-the next job) and ends; a build that needs fewer notebooks shuts the rest down unused.
+notebook, the sum of those imports' timings). In a build with new data, the theme engine leaves
+one core idle for long stretches (the cluster-count search, the topic model's fit and labels run
+on one thread), so the workers are started when the build begins, and pay those costs in that
+idle time (docs/report.md has the measurements). Each warm worker then runs exactly one notebook
+(:func:`workbench.report.runner.run_all` hands it the next job) and ends; a build that needs fewer
+notebooks shuts the rest down unused.
 
 Workers are ordinary ``python -m workbench.report.runner --warm`` processes, each in its own
 temporary folder (its kernel's sockets live there), ended with the build, or by
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 import threading
@@ -32,6 +32,7 @@ from workbench.report.runner import (
     NotebookRun,
     _job_to_json,
     owned_temp_folder,
+    worker_env,
     worker_result,
 )
 
@@ -114,17 +115,13 @@ class WarmWorkers:
     no step of this process keeps every core busy (:mod:`workbench.core.busy`: the embedding), so
     that their start-up fills idle time instead of slowing the themes. The first :meth:`take` (the
     notebooks are starting) ends the starting; workers not taken are stopped on exit, and every
-    worker's folder is removed. ``env`` is what workers and kernels run with (default: this
-    process's environment plus the build's vega bundle, made here once for every notebook).
+    worker's folder is removed. Workers and kernels run with :func:`runner.worker_env` (``env``).
     """
 
-    def __init__(
-        self, count: int, cwd: Path, kernel_name: str = "python3", env: dict[str, str] | None = None
-    ):
+    def __init__(self, count: int, cwd: Path, kernel_name: str = "python3"):
         self.count = count
         self.cwd = Path(cwd)
         self.kernel_name = kernel_name
-        self._env = env
         self.env: dict[str, str] = {}
         self._stack = ExitStack()
         self._idle: list[WarmWorker] = []
@@ -134,12 +131,8 @@ class WarmWorkers:
         self._starter: threading.Thread | None = None
 
     def __enter__(self) -> WarmWorkers:
-        from workbench.viz.offline import BUNDLE_FILE_ENV, write_bundle_file
-
         try:
-            shared = self._stack.enter_context(owned_temp_folder())
-            self.env = dict(self._env if self._env is not None else os.environ)
-            self.env.setdefault(BUNDLE_FILE_ENV, str(write_bundle_file(shared / "vega-bundle.js")))
+            self.env = worker_env(self._stack.enter_context(owned_temp_folder()))
         except BaseException:
             self._stack.close()
             raise

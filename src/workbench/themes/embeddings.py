@@ -724,12 +724,13 @@ class Embedder:
         keys = text_keys(texts)
         unique_keys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         if self.cache is None:
-            vectors = self._compute([texts[i] for i in first])
+            with busy.all_cores():  # background start-up work waits (workbench.core.busy)
+                vectors = self._compute([texts[i] for i in first])
             return vectors[inverse]
         todo = np.flatnonzero(self.cache.missing(unique_keys))
         # Embed in a stable order (by key) so shard contents do not depend on the order of the request.
         # One busy section for every shard: background start-up work must not slip in between them.
-        with busy.all_cores() if len(todo) else contextlib.nullcontext():
+        with busy.all_cores():
             for start in range(0, len(todo), self.shard_size):
                 part = todo[start : start + self.shard_size]
                 vectors = self._compute([texts[first[i]] for i in part])
@@ -744,8 +745,7 @@ class Embedder:
         return self.cache.get(unique_keys, dim)[inverse]
 
     def _compute(self, texts: list[str]) -> np.ndarray:
-        with busy.all_cores():  # background start-up work waits (workbench.core.busy)
-            vectors = l2_normalise(self.backend.encode(texts))
+        vectors = l2_normalise(self.backend.encode(texts))
         self.stats.computed += len(texts)
         self.stats.total_computed += len(texts)
         return vectors
