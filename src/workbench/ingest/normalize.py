@@ -31,6 +31,7 @@ from workbench.core.config import FileSource, SqlSource
 from workbench.core.errors import SourceError, ValidationFailed
 from workbench.core.quarters import Quarter, quarter_labels
 from workbench.core.schemas import MAX_TEXT_CHARS, TABLES, Col, schema
+from workbench.ingest.repair import repair_text
 from workbench.ingest.sources import FILE, INTERNAL, ROW, SourceRead
 
 logger = logging.getLogger(__name__)
@@ -229,6 +230,11 @@ def convert(
     """
     name = col.name
     text = values.dtype == pl.String
+    if text and col.dtype == "str":
+        # Before stripping: a mis-decoded emoji can end in a no-break space ("ðŸ˜\xa0" for 😠).
+        values, repaired = repair_text(values)
+        if repaired:
+            logger.info("%s: repaired mis-decoded text (mojibake) in %d %s value(s)", where, repaired, name)
     if text:
         values = _blank_to_null(values.str.strip_chars())
     if col.dtype == "str":
