@@ -20,6 +20,8 @@ from workbench.core.config import load_settings
 from workbench.core.store import load_output
 from workbench.ingest import pull
 from workbench.themes import engine as themes
+from workbench.themes.group_labels import OTHER_LANGUAGES
+from workbench.themes.language import NAMES, detect
 from workbench.themes.prep import name_words
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
@@ -76,3 +78,26 @@ def test_real_reviews_run_end_to_end_with_readable_labels(real_run):
     assert quotes["quote"].str.len().max() <= settings.themes.quote_max_chars
     top = "; ".join(f"{r.label} ({r.n_docs})" for r in labels.head(8).itertuples())
     print(f"\n{name}: {result.summary()}\n  top themes: {top}")
+
+
+def test_real_reviews_have_no_mojibake_and_foreign_text_sits_in_language_themes(real_run):
+    """The Uber export holds 1,276 reviews of UTF-8 read as Windows-1252 ("ðŸ‘\x8d" for 👍, "Ø´Ø®Øµ"
+    for Arabic): the pull repairs them. Reviews then detected with confidence as another language
+    must sit in themes labelled as a language, not in English-labelled ones ("Hai", "Excelente")."""
+    from ftfy.badness import is_bad
+
+    name, settings, _ = real_run
+    feedback = pd.read_parquet(settings.paths.processed / "feedback.parquet")
+    texts = feedback["text"].dropna().astype(str)
+    assert not texts.map(is_bad).any()
+    language_labels = {OTHER_LANGUAGES} | {f"{n}-language feedback" for n in NAMES.values()}
+    assignments = load_output("assignments", settings).merge(
+        feedback[["feedback_id", "text"]], left_on="record_id", right_on="feedback_id"
+    )
+    labels = load_output("themes", settings).set_index("theme_id")["label"]
+    foreign = assignments[detect(assignments["text"].fillna("").tolist()) != "en"]
+    if name == "uber":
+        assert len(foreign) >= 100  # Spanish, Portuguese, Arabic, Hindi, Bengali reviews
+    their_labels = foreign["theme_id"].map(labels)
+    in_language_theme = their_labels.isin(language_labels)
+    assert in_language_theme.mean() >= 0.8, their_labels[~in_language_theme].value_counts()

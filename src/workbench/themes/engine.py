@@ -54,6 +54,7 @@ from workbench.themes.embeddings import (
 from workbench.themes.labels import phrase_labels, slugify
 from workbench.themes.language import ENGLISH, group_label, is_multilingual, language_groups, language_name
 from workbench.themes.language import detect as detect_languages
+from workbench.themes.language import guess as guess_languages
 from workbench.themes.matching import build_references, match_clusters
 from workbench.themes.model import ThemeModel, model_dir, models_root, prior_model
 from workbench.themes.prep import competitor_terms, dominant_names, name_like, prep_texts
@@ -308,8 +309,9 @@ def fit_themes(
         window[-1],
     )
     languages = np.full(len(originals), ENGLISH, dtype=object)
-    if not is_multilingual(cfg.embedding_model):
-        languages = detect_languages(originals)
+    guessed = None if is_multilingual(cfg.embedding_model) else guess_languages(originals)
+    if guessed is not None:
+        languages = detect_languages(originals, guessed)
     groups = language_groups(languages)
     english = ~np.isin(languages.astype(str), groups)
     if english.sum() < 2:  # (almost) nothing in English: cluster everything together
@@ -340,7 +342,20 @@ def fit_themes(
 
     references = build_references(registry, embedder.embed, prior)
     matched, scores = match_clusters(centroids, references, cfg.match_threshold)
-    auto = phrase_labels(en_texts, topics, centroids, embedder.embed, names=set(found))
+    en_vectors, en_originals = embeddings[en_rows], [originals[i] for i in en_rows]
+
+    def tone(rows: np.ndarray) -> np.ndarray:
+        return sentiment.score([en_originals[i] for i in rows], en_vectors[rows], embedder.model_id)[1]
+
+    auto = phrase_labels(
+        en_texts,
+        topics,
+        centroids,
+        embedder.embed,
+        names=set(found),
+        tone=tone,
+        guesses=None if guessed is None else guessed[0][en_rows],
+    )
     language_topics = {g: n_topics + i for i, g in enumerate(groups)}
     if groups:
         centroids = np.vstack(

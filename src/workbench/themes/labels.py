@@ -17,6 +17,8 @@ from functools import lru_cache
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+from workbench.themes.group_labels import Tone, group_labels
+
 logger = logging.getLogger(__name__)
 
 MAX_WORDS = 4
@@ -72,55 +74,6 @@ _EDGE_WORDS = ENGLISH_STOP_WORDS | {
     "time",
 }
 _TOKEN = r"(?u)\b[a-zA-Z][a-zA-Z0-9+-]*[a-zA-Z0-9]\b"
-# Words that judge without saying what is judged. A cluster of short texts whose label is made
-# only of them (and of intensifiers such as "very") says nothing about a product: on the Uber
-# reviews "Good", "Excellent", "Nice", "Best", "Very good", "Wonderful"... were a dozen themes of
-# one- and two-word praise, ahead of every real topic. Such clusters are one theme, "Short praise"
-# or "Short complaints". Words that name a quality ("easy", "fast", "friendly", "useful") are not
-# here: "easy to use" is a product finding.
-GENERIC_EVALUATIVE = frozenset(
-    [
-        "good",
-        "great",
-        "nice",
-        "excellent",
-        "best",
-        "better",
-        "awesome",
-        "super",
-        "amazing",
-        "fantastic",
-        "wonderful",
-        "outstanding",
-        "superb",
-        "perfect",
-        "brilliant",
-        "exceptional",
-        "lovely",
-        "love",
-        "loved",
-        "like",
-        "liked",
-        "wow",
-        "ok",
-        "okay",
-        "fine",
-        "cool",
-        "bad",
-        "worst",
-        "worse",
-        "terrible",
-        "awful",
-        "horrible",
-        "pathetic",
-        "poor",
-        "useless",
-        "hate",
-        "disappointing",
-    ]
-)
-SHORT_TEXT_WORDS = 4  # a cluster is "short texts" when its median text has at most this many words
-SHORT_PRAISE, SHORT_COMPLAINTS = "short praise", "short complaints"
 # Fragments of links, handles and markup: never part of a label a person would write.
 _NOISE_WORDS = {"http", "https", "www", "com", "html", "url", "amp", "rt", "dm", "cluster"}
 
@@ -278,54 +231,19 @@ def capitalise(label: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-def generic_polarity(label: str) -> int:
-    """+1 or -1 when ``label`` is only generic judgement ("Very good", "Worst"), else 0.
-
-    Every word must be a :data:`GENERIC_EVALUATIVE` word, an intensifier VADER knows ("very",
-    "so", "really") or a stop word, and at least one must be evaluative; the sign is VADER's.
-    """
-    from vaderSentiment.vaderSentiment import BOOSTER_DICT
-
-    words = re.findall(r"[a-z]+", label.lower())
-    evaluative = [w for w in words if w in GENERIC_EVALUATIVE]
-    if not evaluative or any(
-        w not in GENERIC_EVALUATIVE and w not in BOOSTER_DICT and w not in ENGLISH_STOP_WORDS for w in words
-    ):
-        return 0
-    from workbench.themes.text import sentiment_scores
-
-    score = float(sentiment_scores([label])[0])
-    return 1 if score > 0 else -1 if score < 0 else 0
-
-
-def fold_generic_judgements(out: dict[int, str], texts: Sequence[str], labels: np.ndarray) -> dict[int, str]:
-    """Relabel clusters of short, purely judging texts "Short praise" / "Short complaints".
-
-    Clusters that share a label become one theme in the engine, so a dozen clusters of "good",
-    "excellent", "nice" reviews read as one theme of short praise, and the report's top themes
-    are topics. Only clusters whose median text has at most :data:`SHORT_TEXT_WORDS` words fold:
-    a long review that happens to be labelled "Great" still says what was great.
-    """
-    labels = np.asarray(labels)
-    folded = dict(out)
-    for k, label in out.items():
-        sign = generic_polarity(label)
-        if not sign:
-            continue
-        members = [texts[i] for i in np.flatnonzero(labels == k)[:SURFACE_DOCS]]
-        if members and np.median([len(str(t).split()) for t in members]) <= SHORT_TEXT_WORDS:
-            folded[k] = capitalise(SHORT_PRAISE if sign > 0 else SHORT_COMPLAINTS)
-    return folded
-
-
 def phrase_labels(
     texts: Sequence[str],
     labels: np.ndarray,
     centroids: np.ndarray,
     embed: Callable[[list[str]], np.ndarray],
     names: Collection[str] = (),
+    tone: Tone | None = None,
+    guesses: Sequence[str | None] | None = None,
 ) -> dict[int, str]:
     """The most central distinctive phrase of each cluster, capitalised (``'Export to csv'``).
+
+    Clusters without a topic (another language, praise or complaint alone) then get a label that
+    says so (:func:`workbench.themes.group_labels.group_labels`, which reads ``tone`` and ``guesses``).
 
     Args:
         texts: the documents that were clustered.
@@ -334,6 +252,8 @@ def phrase_labels(
         embed: maps phrases to unit-length vectors (the theme engine passes its cached embedder).
         names: lower-case words customers write as names (:func:`workbench.themes.prep.name_words`):
             a label is never one of them alone.
+        tone: sentiment labels of given rows of ``texts``.
+        guesses: each text's likeliest language (:func:`workbench.themes.language.guess`).
     """
     labels = np.asarray(labels)
     candidates = candidate_phrases(texts, labels, len(centroids), names=names)
@@ -367,4 +287,4 @@ def phrase_labels(
         phrase = free[0] if free else "other short feedback"  # nothing distinctive: emoji, "ok", a link
         written = surface_form(phrase, [texts[i] for i in np.flatnonzero(labels == k)[:SURFACE_DOCS]])
         out[k] = owners.setdefault(_stem(phrase), capitalise(written))
-    return fold_generic_judgements(out, texts, labels)
+    return group_labels(out, texts, labels, tone=tone, guesses=guesses)

@@ -62,20 +62,40 @@ def _identifier():
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def detect(texts: Sequence[str]) -> np.ndarray:
-    """ISO 639-1 code per text, ``'en'`` unless another language is detected with confidence."""
+def guess(texts: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
+    """Per text, the detector's likeliest language however unsure, and its probability.
+
+    Texts too short to judge (:func:`judgeable`) get None and 0. One pass serves both the
+    per-text decision (:func:`detect`) and the judgement of whole clusters
+    (:func:`workbench.themes.group_labels.cluster_language`).
+    """
     ident = _identifier()
-    out = np.full(len(texts), ENGLISH, dtype=object)
+    codes = np.full(len(texts), None, dtype=object)
+    probs = np.zeros(len(texts), dtype=np.float64)
     for i, text in enumerate(texts):
-        if not isinstance(text, str) or not text.strip():
-            continue
-        non_latin = bool(_NON_LATIN.search(text))
-        if not non_latin and len(text.split()) < MIN_WORDS:
-            continue
-        lang, prob = ident.classify(text)
-        if lang != ENGLISH and (prob >= MIN_PROBABILITY or non_latin):
-            out[i] = lang
+        if judgeable(text):
+            codes[i], probs[i] = ident.classify(text)
+    return codes, probs
+
+
+def detect(texts: Sequence[object], guessed: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """ISO 639-1 code per text, ``'en'`` unless another language is detected with confidence.
+
+    ``guessed`` is :func:`guess`'s answer for the same texts, when already computed.
+    """
+    codes, probs = guessed if guessed is not None else guess(texts)
+    out = np.full(len(texts), ENGLISH, dtype=object)
+    for i, (code, prob) in enumerate(zip(codes, probs, strict=True)):
+        if code is not None and code != ENGLISH and (prob >= MIN_PROBABILITY or _NON_LATIN.search(texts[i])):
+            out[i] = code
     return out
+
+
+def judgeable(text: object) -> bool:
+    """True for a text long enough to judge its language: MIN_WORDS words, or non-Latin letters."""
+    if not isinstance(text, str) or not text.strip():
+        return False
+    return len(text.split()) >= MIN_WORDS or bool(_NON_LATIN.search(text))
 
 
 def language_name(code: str) -> str:

@@ -1,32 +1,10 @@
-"""Clusters of short, purely judging texts fold into one "Short praise" / "Short complaints" theme."""
+"""Phrase labels: one readable phrase per cluster; clusters of judgement alone share one label."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from workbench.themes import labels
-
-
-def test_generic_polarity_reads_only_labels_made_of_judgement():
-    assert labels.generic_polarity("Very good") == 1
-    assert labels.generic_polarity("Excellent") == 1
-    assert labels.generic_polarity("Worst") == -1
-    assert labels.generic_polarity("Good service") == 0  # says what was good
-    assert labels.generic_polarity("Easy to use") == 0  # a quality, a product finding
-    assert labels.generic_polarity("Login") == 0
-
-
-def test_only_short_judging_clusters_fold_and_they_share_one_label():
-    texts = ["good", "Good app", "excellent", "Excellent!!", "worst ever", "worst", "Login fails"]
-    texts += ["Great, though the export to csv drops every second column of my reports"] * 2
-    clusters = np.array([0, 0, 1, 1, 2, 2, 3, 4, 4])
-    out = labels.fold_generic_judgements(
-        {0: "Good", 1: "Excellent", 2: "Worst", 3: "Login", 4: "Great"}, texts, clusters
-    )
-    assert out[0] == out[1] == "Short praise"  # one theme in the engine: same label, same id
-    assert out[2] == "Short complaints"
-    assert out[3] == "Login"
-    assert out[4] == "Great"  # long texts: they say what was great, so the cluster stays its own
 
 
 def test_phrase_labels_fold_generic_praise_end_to_end():

@@ -26,3 +26,11 @@ def test_a_language_needs_enough_documents_for_its_own_group():
 def test_a_multilingual_model_keeps_every_language_in_the_clusters():
     assert language.is_multilingual("paraphrase-multilingual-MiniLM-L12-v2")
     assert not language.is_multilingual("default")
+
+
+def test_guess_judges_only_texts_long_enough_and_detect_reads_the_same_guesses():
+    texts = [SPANISH, "ok", CHINESE, "", "The driver cancelled and I was charged anyway"]
+    codes, probs = language.guess(texts)
+    assert codes[0] == "es" and codes[2] == "zh" and codes[4] == "en"
+    assert codes[1] is None and codes[3] is None and probs[1] == 0.0
+    assert list(language.detect(texts, (codes, probs))) == list(language.detect(texts))
