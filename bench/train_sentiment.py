@@ -38,7 +38,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import polars as pl
 
+from workbench.ingest.repair import repair_text
 from workbench.themes import sentiment
 from workbench.themes.embeddings import DEFAULT_SPEC, Embedder, vector_space
 
@@ -81,6 +83,9 @@ def load_reviews(shared: Path = SHARED) -> pd.DataFrame:
     ]
     rows = pd.concat(frames, ignore_index=True)
     rows = rows[rows["text"].map(lambda t: isinstance(t, str) and bool(t.strip()))]
+    # The text as the product reads it after a pull: mojibake repaired (1,276 Uber reviews; see
+    # workbench.ingest.repair), so the head learns the emoji and scripts customers wrote.
+    rows["text"] = repair_text(pl.Series(rows["text"].tolist(), dtype=pl.String))[0].to_list()
     rows = rows.assign(text=rows["text"].astype(object), stars=pd.to_numeric(rows["stars"], errors="coerce"))
     rows = rows.dropna(subset=["stars"]).drop_duplicates(["source", "text", "stars"])
     rows["label"] = stars_to_label(rows["stars"])

@@ -25,8 +25,9 @@ top themes are topics and the rest is counted honestly:
    distinctive in it.
 3. **Misspelt judgement.** A cluster of short texts whose label is one word that is not in an
    English dictionary (pyspellchecker's, offline) and that customers do not write in capitals
-   (so not "SSO" or "API"), and whose members are clearly positive or negative, is short praise
-   or complaints. The tone condition keeps neutral jargon ("Okta", "webhook") as it is.
+   (so not "SSO" or "API"), and whose tone is clear (a third of its members or more are not
+   neutral, and nine in ten of those agree), is short praise or complaints. The tone condition
+   keeps neutral jargon ("Okta", "webhook") as it is.
 
 Clusters that end up with one of these labels share it, and the engine makes one theme of them.
 """
@@ -94,9 +95,12 @@ SHORT_PRAISE, SHORT_COMPLAINTS = "Short praise", "Short complaints"
 GENERAL_PRAISE, GENERAL_COMPLAINTS = "General praise", "General complaints"
 OTHER_LANGUAGES = "Feedback in other languages"
 MEMBERS_READ = 500  # members of a cluster read to judge it (the engine's order is effectively random)
-# Tone: a cluster is clearly positive when the share of members labelled positive exceeds the share
-# labelled negative by at least this much (and the other way round).
-CLEAR_TONE = 0.5
+# Tone: a cluster is clearly positive (negative) when at least POLAR_SHARE of its members are not
+# neutral and at least AGREEMENT of those are positive (negative). Read among the polar members
+# because a misspelling mutes the inferred sentiment: of 21 Uber reviews saying "Gud", "Gud
+# service", "Very gud experience" (4.7 stars on average), 62% read as neutral and none negative.
+POLAR_SHARE = 1 / 3
+AGREEMENT = 0.9
 # Language: a cluster is in another language when at least this share of its judgeable members
 # is, and at least MIN_JUDGED of them (or a third of the members) could be judged.
 OTHER_LANGUAGE_SHARE = 0.5
@@ -163,8 +167,11 @@ def _tone_sign(tone: Tone | None, rows: np.ndarray) -> int:
     if tone is None or len(rows) == 0:
         return 0
     labels = np.asarray(tone(rows), dtype=object)
-    balance = float(np.mean(labels == "positive") - np.mean(labels == "negative"))
-    return 1 if balance >= CLEAR_TONE else -1 if balance <= -CLEAR_TONE else 0
+    positive, negative = int((labels == "positive").sum()), int((labels == "negative").sum())
+    polar = positive + negative
+    if polar == 0 or polar < POLAR_SHARE * len(labels):
+        return 0
+    return 1 if positive >= AGREEMENT * polar else -1 if negative >= AGREEMENT * polar else 0
 
 
 def _misspelt_judgement(label: str) -> bool:

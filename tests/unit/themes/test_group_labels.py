@@ -68,6 +68,18 @@ def test_misspelt_praise_folds_only_when_its_tone_is_clear_and_it_is_not_an_acro
     assert gl.group_labels(found, texts, clusters)[0] == "Gud"  # no tone known: left as found
 
 
+def test_tone_is_read_among_the_members_that_are_not_neutral():
+    def sign(labels):
+        return gl._tone_sign(_tone(labels), np.arange(len(labels)))
+
+    # A misspelling mutes the inferred sentiment: 4 positive and 6 neutral is still clear praise.
+    assert sign(["positive"] * 4 + ["neutral"] * 6) == 1
+    assert sign(["negative"] * 5 + ["neutral"] * 5) == -1
+    assert sign(["positive"] * 2 + ["neutral"] * 8) == 0  # too few polar members to tell
+    assert sign(["positive"] * 5 + ["negative"] * 2 + ["neutral"] * 3) == 0  # they disagree
+    assert gl._tone_sign(None, np.arange(3)) == 0
+
+
 def test_clusters_in_another_language_are_named_by_it_or_grouped_as_other_languages():
     assert gl.cluster_language(["es"] * 8 + ["en"] * 2) == "Spanish-language feedback"
     assert gl.cluster_language(["es"] * 4 + ["pt"] * 3 + ["ro"] * 2) == "Feedback in other languages"
