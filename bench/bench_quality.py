@@ -92,8 +92,34 @@ def engine_run(docs: pd.DataFrame, settings) -> dict:
         "assign_s": round(assign_s, 1),
         "ms_per_doc": round(1000 * (fit_s + assign_s) / len(docs), 2),
         "top_labels": [f"{labels[t]} ({n})" for t, n in top.items()],
+        "labels": labels.to_dict(),
         "masked": fitted.mask_terms,
     }
+
+
+def label_agreement(theme_ids: np.ndarray, labels: dict[str, str], intents: np.ndarray) -> float:
+    """Share of assigned queries whose theme label shares a content word with their intent's name.
+
+    Words are lower-cased, stop words dropped and stemmed (Snowball), so "Top-up" meets "top_up"
+    and "Cards" meets "card"; an intent name is its id with underscores as spaces. A measure of
+    whether the labels name what people meant, on the only labelled set with human names.
+    """
+    import re
+
+    import snowballstemmer
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    stem = snowballstemmer.stemmer("english").stemWord
+
+    def words(text: str) -> set[str]:
+        return {stem(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in ENGLISH_STOP_WORDS}
+
+    hits = [
+        bool(words(labels[t]) & words(str(i).replace("_", " ")))
+        for t, i in zip(theme_ids, intents, strict=True)
+        if not pd.isna(t)
+    ]
+    return float(np.mean(hits)) if hits else float("nan")
 
 
 def banking77(split: str, settings, vanilla: bool) -> list[dict]:
@@ -125,6 +151,7 @@ def banking77(split: str, settings, vanilla: bool) -> list[dict]:
             "ms_per_doc": ours["ms_per_doc"],
             "k_how": ours["k_how"],
             "top_labels": ours["top_labels"],
+            "label_agreement": round(label_agreement(ours["theme_id"], ours["labels"], truth), 3),
         }
     )
     vectors = embedder_for(settings).embed(prep_texts(docs["text"].tolist()))
@@ -256,6 +283,12 @@ def render(rows: list[dict], load: tuple[float, float]) -> str:
     for r in rows:
         if r.get("top_labels"):
             lines.append(f"- {r['set']}, top labels: " + "; ".join(r["top_labels"]) + ".")
+    for r in rows:
+        if r.get("label_agreement") is not None:
+            lines.append(
+                f"- {r['set']}: {r['label_agreement']:.1%} of the assigned queries have a theme label that "
+                "shares a content word (stemmed) with the name of their human intent."
+            )
     extra = sentiment_rows()
     if extra:
         lines += [""] + extra

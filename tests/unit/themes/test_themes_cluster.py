@@ -327,7 +327,7 @@ def test_singular_and_plural_never_label_two_clusters():
 
 
 def test_a_label_keeps_camel_case_and_is_never_a_name_alone_a_link_or_cluster_n():
-    texts = ["my iPad keeps crashing"] * 5 + ["Zoomr Zoomr http www com"] * 5 + ["?", "!", "ok"]
+    texts = ["my iPad"] * 5 + ["Zoomr Zoomr http www com"] * 5 + ["?", "!", "ok"]
     topics = np.array([0] * 5 + [1] * 5 + [2] * 3)
 
     def embed(phrases: list[str]) -> np.ndarray:
