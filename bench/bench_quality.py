@@ -39,7 +39,6 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "## Quality on real labelled data"
-FIGURES = Path(__file__).resolve().parent / "quality_figures.json"
 BANKING77 = REPO.parent / "shared" / "data" / "banking77"
 UNASSIGNED = "__unassigned__"
 QUARTER = "2024Q1"
@@ -320,12 +319,12 @@ def main() -> None:
     print(text)
     if not args.no_write:
         benchdoc.write_section(SECTION, text)
-        figures = json.loads(FIGURES.read_text(encoding="utf-8")) if FIGURES.exists() else {}
+        figures = {}
         for r in rows:
             if r["method"].startswith("ours"):
                 key = "demo" if r["set"].startswith("demo") else "banking77_" + r["set"].split()[1]
                 figures[key] = {k: r[k] for k in ("nmi", "ami", "unassigned", "k")}
-        FIGURES.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        benchdoc.write_figures(figures)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ process on this machine's cores; VADER's on the UCI sentences for comparison.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -38,14 +37,13 @@ from sklearn.metrics import accuracy_score, f1_score
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdoc import write_section  # noqa: E402
+from benchdoc import write_figures, write_section  # noqa: E402
 from train_sentiment import SHARED, embed, load_reviews  # noqa: E402
 
 from workbench.themes import prep, sentiment  # noqa: E402
 from workbench.themes.text import sentiment_scores  # noqa: E402
 
 HEADING = "## Sentiment on real labelled data"
-FIGURES = Path(__file__).resolve().parent / "quality_figures.json"  # shared with bench_quality.py
 HEAD_BINARY = "binary: sign of the blended score"
 BLEND = "shipped blend (head, VADER, anchor)"
 UCI_FILES = {"Amazon": "amazon_cells", "Yelp": "yelp", "IMDb": "imdb"}
@@ -228,10 +226,7 @@ def main() -> int:
     print(text)
     if not args.no_write:
         write_section(HEADING, text)
-        # The figure the real-data test checks against (tests/unit/themes/test_sentiment.py).
-        written = json.loads(FIGURES.read_text(encoding="utf-8")) if FIGURES.exists() else {}
-        merged = json.dumps({**written, **figures}, indent=2, sort_keys=True)
-        FIGURES.write_text(merged + "\n", encoding="utf-8")
+        write_figures(figures)  # the UCI figure tests/unit/themes/test_sentiment.py checks against
     return 0
 
 

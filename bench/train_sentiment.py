@@ -85,8 +85,10 @@ def load_reviews(shared: Path = SHARED) -> pd.DataFrame:
     rows = rows[rows["text"].map(lambda t: isinstance(t, str) and bool(t.strip()))]
     # The text as the product reads it after a pull: mojibake repaired (1,276 Uber reviews; see
     # workbench.ingest.repair), so the head learns the emoji and scripts customers wrote.
-    rows["text"] = repair_text(pl.Series(rows["text"].tolist(), dtype=pl.String))[0].to_list()
-    rows = rows.assign(text=rows["text"].astype(object), stars=pd.to_numeric(rows["stars"], errors="coerce"))
+    repaired, _ = repair_text(pl.Series(rows["text"].tolist(), dtype=pl.String))
+    rows = rows.assign(
+        text=np.array(repaired.to_list(), dtype=object), stars=pd.to_numeric(rows["stars"], errors="coerce")
+    )
     rows = rows.dropna(subset=["stars"]).drop_duplicates(["source", "text", "stars"])
     rows["label"] = stars_to_label(rows["stars"])
     rows["held_out"] = _held_out(rows["text"])

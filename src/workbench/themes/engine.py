@@ -342,10 +342,10 @@ def fit_themes(
 
     references = build_references(registry, embedder.embed, prior)
     matched, scores = match_clusters(centroids, references, cfg.match_threshold)
-    en_vectors, en_originals = embeddings[en_rows], [originals[i] for i in en_rows]
 
-    def tone(rows: np.ndarray) -> np.ndarray:
-        return sentiment.score([en_originals[i] for i in rows], en_vectors[rows], embedder.model_id)[1]
+    def tone(rows: np.ndarray) -> np.ndarray:  # rows index en_texts; read only for a few clusters
+        picked = en_rows[rows]
+        return sentiment.score([originals[i] for i in picked], embeddings[picked], embedder.model_id)[1]
 
     auto = phrase_labels(
         en_texts,
